@@ -1,0 +1,272 @@
+"""Fidelity: how closely a synthetic table follows the real one, column by column and pair by pair.
+
+The definitions are those of the SDMetrics quality report, so that scores can be compared:
+
+* column shapes - ``KSComplement`` (1 - the two-sample Kolmogorov-Smirnov statistic, missing values
+  dropped) for numerical and datetime columns; ``TVComplement`` (1 - total variation distance between
+  the category frequencies, missing values counted as one more category) for the others.
+* column pair trends - ``CorrelationSimilarity`` (1 - |r_real - r_synthetic| / 2, Pearson's r on the
+  rows where both values are present) for two numerical/datetime columns; ``ContingencySimilarity``
+  (1 - total variation distance between the two-way frequency tables, missing as a category) for any
+  other pair, a numerical/datetime column being cut into 10 equal-width bins fitted on the real column
+  (the outer bins open-ended, so synthetic values beyond the real range fall in the end bins).
+
+Only columns the model learns (``Column.learned``) that both tables hold are scored. Datetimes are
+compared as numbers (days since 1970). Each table is sampled to at most ``max_rows`` rows with a
+seeded generator. A score that cannot be computed (a constant column in a correlation, an empty
+column) is NaN and left out of the averages.
+"""
+from __future__ import annotations
+
+import itertools
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidDataError, InvalidParameterError
+from ..metadata import Column, Metadata
+
+MAX_ROWS = 50_000
+N_BINS = 10
+_NUMERIC = ("numerical", "datetime")
+_EPOCH = pd.Timestamp("1970-01-01")
+
+
+@dataclass
+class _Prepared:
+    """One scored column of both tables: numbers (float, NaN missing) or shared category codes."""
+
+    name: str
+    numeric: bool
+    real: np.ndarray
+    syn: np.ndarray
+    n_codes: int = 0  # categorical: codes run 0..n_codes-1, the last one possibly 'missing'
+    _binned: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    def codes(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """Category codes; numbers are binned on the real column (plus one code for missing)."""
+        if not self.numeric:
+            return self.real, self.syn, self.n_codes
+        if self._binned is None:
+            self._binned = _discretize(self.real, self.syn)
+        return self._binned[0], self._binned[1], N_BINS + 1
+
+
+# -------------------------------------------------------------------------------------- public API
+def column_shapes(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: Metadata, *,
+                  max_rows: int = MAX_ROWS, seed: int = 0) -> pd.DataFrame:
+    """One row per scored column: ``column``, ``metric`` (KSComplement / TVComplement), ``score``."""
+    return _shapes(_prepare(real, synthetic, metadata, max_rows, seed))
+
+
+def column_pair_trends(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: Metadata, *,
+                       max_rows: int = MAX_ROWS, seed: int = 0) -> pd.DataFrame:
+    """One row per pair of scored columns: ``column_1``, ``column_2``, ``metric``, ``score``,
+    ``real_value`` and ``synthetic_value`` (Pearson's r for CorrelationSimilarity, Cramer's V for
+    ContingencySimilarity)."""
+    return _pairs(_prepare(real, synthetic, metadata, max_rows, seed))
+
+
+def quality_score(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: Metadata, *,
+                  max_rows: int = MAX_ROWS, seed: int = 0) -> dict[str, float]:
+    """``column_shapes`` and ``column_pair_trends`` (the mean score of each property) and ``overall``
+    (the mean of the two), all in [0, 1]."""
+    prepared = _prepare(real, synthetic, metadata, max_rows, seed)
+    if not prepared:
+        raise InvalidDataError("the real and synthetic tables share no learned column to score; "
+                               "check that both have the columns the metadata describes")
+    shapes = _mean(_shapes(prepared)["score"])
+    pairs = _mean(_pairs(prepared)["score"])
+    return {"column_shapes": shapes, "column_pair_trends": pairs, "overall": _mean(pd.Series([shapes, pairs]))}
+
+
+# ----------------------------------------------------------------------------------------- metrics
+def ks_complement(real: np.ndarray, synthetic: np.ndarray) -> float:
+    """1 - the two-sample Kolmogorov-Smirnov statistic; NaNs are dropped."""
+    a = np.sort(real[~np.isnan(real)])
+    b = np.sort(synthetic[~np.isnan(synthetic)])
+    if len(a) == 0 or len(b) == 0:
+        return np.nan if len(a) == len(b) else 0.0
+    grid = np.concatenate([a, b])
+    cdf_a = np.searchsorted(a, grid, side="right") / len(a)
+    cdf_b = np.searchsorted(b, grid, side="right") / len(b)
+    return float(1.0 - np.max(np.abs(cdf_a - cdf_b)))
+
+
+def tv_complement(real_codes: np.ndarray, syn_codes: np.ndarray, n_codes: int) -> float:
+    """1 - total variation distance between the frequencies of integer codes 0..n_codes-1."""
+    if len(real_codes) == 0 or len(syn_codes) == 0:
+        return np.nan if len(real_codes) == len(syn_codes) else 0.0
+    p = np.bincount(real_codes, minlength=n_codes) / len(real_codes)
+    q = np.bincount(syn_codes, minlength=n_codes) / len(syn_codes)
+    return float(1.0 - 0.5 * np.abs(p - q).sum())
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    both = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[both], y[both]
+    if len(x) < 2:
+        return np.nan
+    dx, dy = x - x.mean(), y - y.mean()
+    denom = np.sqrt((dx * dx).sum() * (dy * dy).sum())
+    if denom == 0 or not np.isfinite(denom):
+        return np.nan
+    return float(np.clip((dx * dy).sum() / denom, -1.0, 1.0))
+
+
+def _joint(a: np.ndarray, b: np.ndarray, ka: int, kb: int) -> np.ndarray:
+    return np.bincount(a.astype(np.int64) * kb + b, minlength=ka * kb).reshape(ka, kb)
+
+
+def _cramers_v(table: np.ndarray) -> float:
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    n = table.sum()
+    k = min(table.shape) - 1
+    if n == 0 or k < 1:
+        return np.nan
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / n
+    chi2 = ((table - expected) ** 2 / expected).sum()
+    return float(np.sqrt(chi2 / (n * k)))
+
+
+def _shapes(prepared: list[_Prepared]) -> pd.DataFrame:
+    rows = []
+    for p in prepared:
+        if p.numeric:
+            rows.append((p.name, "KSComplement", ks_complement(p.real, p.syn)))
+        else:
+            rows.append((p.name, "TVComplement", tv_complement(p.real, p.syn, p.n_codes)))
+    return pd.DataFrame(rows, columns=["column", "metric", "score"]).astype({"score": float})
+
+
+def _pairs(prepared: list[_Prepared]) -> pd.DataFrame:
+    rows = []
+    for p1, p2 in itertools.combinations(prepared, 2):
+        if p1.numeric and p2.numeric:
+            r_real, r_syn = _pearson(p1.real, p2.real), _pearson(p1.syn, p2.syn)
+            score = 1.0 - abs(r_real - r_syn) / 2.0
+            rows.append((p1.name, p2.name, "CorrelationSimilarity", score, r_real, r_syn))
+            continue
+        a_real, a_syn, ka = p1.codes()
+        b_real, b_syn, kb = p2.codes()
+        t_real, t_syn = _joint(a_real, b_real, ka, kb), _joint(a_syn, b_syn, ka, kb)
+        if t_real.sum() == 0 or t_syn.sum() == 0:
+            score = np.nan if t_real.sum() == t_syn.sum() else 0.0
+        else:
+            score = 1.0 - 0.5 * np.abs(t_real / t_real.sum() - t_syn / t_syn.sum()).sum()
+        rows.append((p1.name, p2.name, "ContingencySimilarity", score, _cramers_v(t_real), _cramers_v(t_syn)))
+    columns = ["column_1", "column_2", "metric", "score", "real_value", "synthetic_value"]
+    return pd.DataFrame(rows, columns=columns).astype({"score": float, "real_value": float,
+                                                       "synthetic_value": float})
+
+
+def _mean(scores: pd.Series) -> float:
+    values = scores.to_numpy(dtype=float)
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if len(values) else float("nan")
+
+
+# ------------------------------------------------------------------------------------- preparation
+def _check(real: object, synthetic: object, metadata: object, max_rows: object, seed: object) -> None:
+    for name, table in (("real", real), ("synthetic", synthetic)):
+        if not isinstance(table, pd.DataFrame):
+            raise InvalidDataError(f"the {name} table must be a pandas DataFrame, got {type(table).__name__}")
+    if not isinstance(metadata, Metadata):
+        raise InvalidParameterError(f"metadata must be a veil Metadata, got {type(metadata).__name__}")
+    if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
+        raise InvalidParameterError(f"The 'max_rows' parameter must be an int in the range [1, inf). "
+                                    f"Got {max_rows!r} instead.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidParameterError(f"The 'seed' parameter must be an int in the range [0, inf). Got {seed!r} instead.")
+
+
+def _sample(table: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.DataFrame:
+    if len(table) <= max_rows:
+        return table
+    return table.iloc[np.sort(rng.choice(len(table), size=max_rows, replace=False))]
+
+
+def _prepare(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: Metadata, max_rows: int,
+             seed: int) -> list[_Prepared]:
+    _check(real, synthetic, metadata, max_rows, seed)
+    columns = [c for c in metadata if c.learned and c.name in real.columns and c.name in synthetic.columns]
+    rng = np.random.default_rng(seed)
+    real = _sample(real, int(max_rows), rng)
+    synthetic = _sample(synthetic, int(max_rows), rng)
+    out = []
+    for col in columns:
+        r, s = real[col.name], synthetic[col.name]
+        if isinstance(r, pd.DataFrame) or isinstance(s, pd.DataFrame):
+            raise InvalidDataError(f"column {col.name!r} appears more than once in a table")
+        if col.modelled_as in _NUMERIC:
+            out.append(_Prepared(col.name, True, _as_number(r, col), _as_number(s, col)))
+        else:
+            real_codes, syn_codes, n_codes = _categories(r, s)
+            out.append(_Prepared(col.name, False, real_codes, syn_codes, n_codes))
+    return out
+
+
+def _as_number(values: pd.Series, column: Column) -> np.ndarray:
+    """Numbers as float64 (NaN where missing or unreadable); datetimes as days since 1970."""
+    if column.modelled_as == "datetime" and not pd.api.types.is_numeric_dtype(values):
+        if pd.api.types.is_datetime64_any_dtype(values):
+            stamps = values
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "could not infer format": parsed one by one
+                stamps = pd.to_datetime(values, format=column.datetime_format, errors="coerce")
+        if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        days = (stamps - _EPOCH) / pd.Timedelta(days=1)
+        return days.to_numpy(dtype=float, na_value=np.nan)
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(float).to_numpy(dtype=float, na_value=np.nan)
+    numbers = pd.to_numeric(values, errors="coerce")
+    out = pd.Series(numbers).to_numpy(dtype=float, na_value=np.nan)
+    out[np.isinf(out)] = np.nan
+    return out
+
+
+def _categories(real: pd.Series, synthetic: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """Shared integer codes for the categories of both columns; missing values get one code of their own."""
+    numeric = [pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x) for x in (real, synthetic)]
+    if numeric[0] != numeric[1]:  # e.g. 1 in one table and "1" in the other: compare as text
+        real, synthetic = _as_text(real), _as_text(synthetic)
+    both = pd.concat([real.astype(object), synthetic.astype(object)], ignore_index=True)
+    codes, uniques = pd.factorize(both, use_na_sentinel=True)
+    k = len(uniques)
+    codes = np.where(codes < 0, k, codes).astype(np.int64)
+    return codes[: len(real)], codes[len(real):], k + 1
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        num = values.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(num) & (num == np.round(num))
+        text = pd.Series(num).astype(str).to_numpy(dtype=object)
+        text[whole] = pd.Series(num[whole].astype(np.int64)).astype(str).to_numpy(dtype=object)
+        text[np.isnan(num)] = None
+        return pd.Series(text, dtype=object)
+    missing = values.isna().to_numpy()
+    text = values.astype(str).to_numpy(dtype=object)
+    text[missing] = None
+    return pd.Series(text, dtype=object)
+
+
+def _discretize(real: np.ndarray, synthetic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..N_BINS-1 from equal-width bins fitted on the real values (outer bins open-ended);
+    N_BINS for missing values."""
+    present = real[~np.isnan(real)]
+    if len(present) == 0:
+        present = synthetic[~np.isnan(synthetic)]
+    edges = np.histogram_bin_edges(present, bins=N_BINS) if len(present) else np.linspace(0, 1, N_BINS + 1)
+    inner = edges[1:-1]
+
+    def cut(x: np.ndarray) -> np.ndarray:
+        codes = np.searchsorted(inner, x, side="right").astype(np.int64)
+        codes[np.isnan(x)] = N_BINS
+        return codes
+
+    return cut(real), cut(synthetic)

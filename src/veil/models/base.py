@@ -1,0 +1,47 @@
+"""The Model protocol: what every generative model offers the synthesizer.
+
+A model sees a float matrix and its spans (see :mod:`veil.encode.spans`); it never sees names,
+strings or pandas, and does no I/O. Its whole learned state is a JSON-able config plus named numpy
+arrays, so it can be saved without pickle and loaded on any device.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..encode.spans import Span
+
+#: Conditions as the model sees them: span index -> a fixed encoded value (code or number).
+Conditions = Mapping[int, float]
+
+
+@runtime_checkable
+class Callback(Protocol):
+    """Receives training progress. Every method is optional in practice; see :class:`Callbacks`."""
+
+    def on_epoch_end(self, epoch: int, losses: Mapping[str, float]) -> None: ...
+
+
+@runtime_checkable
+class Model(Protocol):
+    name: ClassVar[str]
+
+    def fit(self, matrix: np.ndarray, spans: Sequence[Span], *, rng: np.random.Generator,
+            callbacks: Sequence[Any] = ()) -> Model: ...
+
+    def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> np.ndarray: ...
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]: ...
+
+    @classmethod
+    def from_state(cls, config: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> Model: ...
+
+
+def notify_epoch(callbacks: Sequence[Any], epoch: int, losses: Mapping[str, float]) -> None:
+    """Call ``on_epoch_end`` on every callback that has it."""
+    for cb in callbacks:
+        hook = getattr(cb, "on_epoch_end", None)
+        if hook is not None:
+            hook(epoch, dict(losses))

@@ -1,0 +1,410 @@
+"""Recognise personal data by column name and by value.
+
+Each ``<kind>_fraction(values, counts)`` function returns the fraction of values that look like that
+kind. ``values`` is a Series of distinct values (strings, or integers where a kind allows them) and
+``counts`` how often each occurs in the sample, so that the work is done once per distinct value.
+:func:`name_hints` returns the kinds a column's name suggests. The decision (thresholds, which kind
+wins) lives in :mod:`veil.metadata.detect`.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import ipaddress
+import re
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+FAKER_LOCALES: tuple[str, ...] = ("en_US", "de_DE", "fr_FR", "es_ES", "it_IT")
+
+# ---------------------------------------------------------------------------------------------- names
+#: kind -> words in a column name that suggest it (lower case; several languages)
+NAME_HINTS: dict[str, frozenset[str]] = {
+    "email": frozenset({"email", "mail", "emailaddress", "correo", "courriel", "emails"}),
+    "phone": frozenset({"phone", "telephone", "tel", "telefon", "telefono", "teléfono", "téléphone", "mobile",
+                        "cell", "cellphone", "handy", "fax", "movil", "móvil", "cellulare", "telefone",
+                        "phonenumber", "portable"}),
+    "ssn": frozenset({"ssn", "socialsecurity", "sozialversicherungsnummer", "nss", "ssnumber"}),
+    "credit_card": frozenset({"card", "cc", "creditcard", "ccnumber", "kreditkarte", "tarjeta", "carte",
+                              "pan", "cardnumber"}),
+    "iban": frozenset({"iban", "bban", "konto", "kontonummer", "bankaccount"}),
+    "ip_address": frozenset({"ip", "ipv4", "ipv6", "ipaddress", "ipaddr"}),
+    "url": frozenset({"url", "uri", "website", "homepage", "web", "link", "webseite", "sitio", "webpage"}),
+    "person_name": frozenset({"name", "fullname", "firstname", "lastname", "surname", "forename", "givenname",
+                              "familyname", "nombre", "nom", "prenom", "prénom", "vorname", "nachname",
+                              "apellido", "apellidos", "cognome", "nome", "names"}),
+    "street_address": frozenset({"address", "addr", "adresse", "direccion", "dirección", "street", "strasse",
+                                 "straße", "calle", "rue", "indirizzo", "domicile", "domicilio", "anschrift",
+                                 "residence", "wohnort"}),
+    "date_of_birth": frozenset({"dob", "birth", "born", "birthday", "birthdate", "dateofbirth",
+                                "geburtsdatum", "geburtstag", "naissance", "nacimiento", "nascita",
+                                "geboren"}),
+    "postal_code": frozenset({"zip", "zipcode", "postcode", "postal", "postalcode", "plz", "cp", "cap",
+                              "postleitzahl", "codigopostal", "zip5"}),
+}
+#: multi-word hints, matched on the name with separators removed (``social_security`` -> ``socialsecurity``)
+_MIN_SUBSTRING = 5  # hints this long also match inside a longer word ("cellphone" contains "phone")
+
+
+def name_tokens(name: object) -> list[str]:
+    """Split a column name into lower-case words on ``_ - . space`` and camelCase boundaries."""
+    text = str(name)
+    words: list[str] = []
+    for part in re.split(r"[\W_]+", text):
+        if not part:
+            continue
+        current = part[0]
+        for i in range(1, len(part)):
+            prev, ch = part[i - 1], part[i]
+            nxt = part[i + 1] if i + 1 < len(part) else ""
+            if ch.isupper() and (prev.islower() or (prev.isupper() and nxt.islower())):
+                words.append(current)
+                current = ch
+            else:
+                current += ch
+        words.append(current)
+    out = []
+    for w in words:
+        w = w.lower()
+        out.append(w)
+        stripped = w.rstrip("0123456789")
+        if stripped and stripped != w:
+            out.append(stripped)
+    return out
+
+
+def name_hints(name: object) -> set[str]:
+    """The PII kinds whose hint words occur in ``name``."""
+    tokens = name_tokens(name)
+    compact = "".join(t for t in tokens if not t.isdigit())
+    found = set()
+    for kind, hints in NAME_HINTS.items():
+        for hint in hints:
+            if hint in tokens or hint == compact or (len(hint) >= _MIN_SUBSTRING and hint in compact):
+                found.add(kind)
+                break
+    return found
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _fraction(mask: np.ndarray | pd.Series, counts: np.ndarray | None) -> float:
+    mask = np.asarray(mask, dtype=bool)
+    if mask.size == 0:
+        return 0.0
+    if counts is None:
+        return float(mask.mean())
+    counts = np.asarray(counts, dtype=float)
+    total = counts.sum()
+    return float((mask * counts).sum() / total) if total > 0 else 0.0
+
+
+def _as_str(values: pd.Series) -> pd.Series:
+    """Values as plain strings (integers written without a decimal point)."""
+    values = pd.Series(values).reset_index(drop=True)
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty"):
+        return values
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=float)
+        if np.all(np.isfinite(numbers) & (numbers == np.floor(numbers))):
+            values = values.astype("int64")
+    return values.astype(str).astype(object)
+
+
+def _digit_matrix(digits: pd.Series, width: int) -> np.ndarray:
+    """Digit strings (at most ``width`` long) -> (n, width) int array, right-aligned, zero-padded."""
+    padded = digits.str.zfill(width).to_numpy(dtype=f"U{width}")
+    return padded.view(np.uint32).reshape(len(padded), width).astype(np.int64) - 48
+
+
+# ------------------------------------------------------------------------------------------- by value
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+
+
+def email_fraction(values: pd.Series, counts: np.ndarray | None = None) -> float:
+    """Fraction of values that are e-mail addresses."""
+    return _fraction(_as_str(values).str.strip().str.fullmatch(_EMAIL), counts)
+
+
+_PHONE_EXT = re.compile(r"\s*(?:x|ext\.?|#)\s*\d{1,6}$", re.IGNORECASE)
+_PHONE_CHARS = re.compile(r"\+?[\d\s().\-/]+")
+
+
+def phone_fraction(values: pd.Series, counts: np.ndarray | None = None, *,
+                   plain_digits: bool = False) -> float:
+    """Fraction of values that are phone numbers: 10-15 digits written with phone formatting
+    (``(555) 123-4567``, ``555.123.4567``, ``+1-555-123-4567x89``...). With ``plain_digits`` (the
+    name says phone) bare digit strings of that length count too."""
+    text = _as_str(values).str.strip().str.replace(_PHONE_EXT, "", regex=True)
+    shape_ok = text.str.fullmatch(_PHONE_CHARS)
+    digits = text.str.count(r"\d")
+    n_ok = digits.between(10, 15)
+    separators = text.str.count(r"[\s.\-/]+(?=\d|\()")
+    formatted = text.str.startswith("+") | text.str.contains("(", regex=False) | (separators >= 2)
+    if plain_digits:
+        formatted = formatted | (separators <= 1)
+    return _fraction(shape_ok & n_ok & formatted, counts)
+
+
+_SSN = re.compile(r"(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}")
+
+
+def ssn_fraction(values: pd.Series, counts: np.ndarray | None = None) -> float:
+    """Fraction of values that are US social security numbers ``ddd-dd-dddd`` valid under SSA rules."""
+    return _fraction(_as_str(values).str.strip().str.fullmatch(_SSN), counts)
+
+
+_CARD_PREFIX = re.compile(r"(?:4|5[0-8]|2[2-7]|3[0-9]|6|0604|1800|2131)\d*")
+
+
+def luhn_valid(digits: pd.Series) -> np.ndarray:
+    """Whether each digit string (at most 19 digits) passes the Luhn check."""
+    if len(digits) == 0:
+        return np.zeros(0, dtype=bool)
+    d = _digit_matrix(digits, 19)[:, ::-1]  # rightmost digit first
+    doubled = d[:, 1::2] * 2
+    doubled = np.where(doubled > 9, doubled - 9, doubled)
+    total = d[:, 0::2].sum(axis=1) + doubled.sum(axis=1)
+    return total % 10 == 0
+
+
+def credit_card_fraction(values: pd.Series, counts: np.ndarray | None = None) -> float:
+    """Fraction of values that are card numbers: 12-19 digits (spaces or dashes allowed) with a known
+    network prefix, passing the Luhn check. Integers count too."""
+    text = _as_str(values).str.strip()
+    shape_ok = text.str.fullmatch(r"\d(?:[\d \-]*\d)?")
+    digits = text.str.replace(r"[ \-]", "", regex=True)
+    ok = shape_ok & digits.str.len().between(12, 19) & digits.str.fullmatch(_CARD_PREFIX)
+    ok = np.array(ok, dtype=bool)
+    if ok.any():
+        ok[ok] = luhn_valid(digits[ok].reset_index(drop=True))
+    return _fraction(ok, counts)
+
+
+_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+
+
+def iban_valid(ibans: pd.Series) -> np.ndarray:
+    """Whether each (upper-case, space-free) IBAN passes the ISO 13616 mod-97 check."""
+    if len(ibans) == 0:
+        return np.zeros(0, dtype=bool)
+    moved = (ibans.str[4:] + ibans.str[:4]).str.rjust(34, "0").to_numpy(dtype="U34")
+    codes = moved.view(np.uint32).reshape(len(moved), 34).astype(np.int64)
+    value = np.where(codes < 58, codes - 48, codes - 55)  # '0'-'9' -> 0-9, 'A'-'Z' -> 10-35
+    rem = np.zeros(len(moved), dtype=np.int64)
+    for col in range(34):
+        v = value[:, col]
+        rem = np.where(v < 10, rem * 10 + v, rem * 100 + v) % 97
+    return rem == 1
+
+
+def iban_fraction(values: pd.Series, counts: np.ndarray | None = None) -> float:
+    """Fraction of values that are IBANs (spaces allowed) passing the mod-97 check."""
+    text = _as_str(values).str.replace(" ", "", regex=False).str.upper()
+    ok = np.array(text.str.fullmatch(_IBAN), dtype=bool)
+    if ok.any():
+        ok[ok] = iban_valid(text[ok].reset_index(drop=True))
+    return _fraction(ok, counts)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def ip_address_fraction(values: pd.Series, counts: np.ndarray | None = None) -> float:
+    """Fraction of values that are IPv4 or IPv6 addresses."""
+    text = _as_str(values).str.strip()
+    maybe = text.str.fullmatch(r"[0-9A-Fa-f:.]{2,45}") & text.str.contains(r"[.:]")
+    ok = np.array(maybe, dtype=bool)
+    if ok.any():  # one call per distinct candidate of a bounded sample
+        ok[ok] = np.fromiter((_is_ip(t) for t in text[ok]), dtype=bool, count=int(ok.sum()))
+    return _fraction(ok, counts)
+
+
+_URL = re.compile(r"(?:https?://[^\s/?#]+\.[^\s/?#]+|https?://localhost|www\.[^\s/?#]+\.[^\s/?#]+)"
+                  r"(?::\d+)?(?:[/?#]\S*)?", re.IGNORECASE)
+
+
+def url_fraction(values: pd.Series, counts: np.ndarray | None = None) -> float:
+    """Fraction of values that are web addresses (``http(s)://...`` or ``www....``)."""
+    return _fraction(_as_str(values).str.strip().str.fullmatch(_URL), counts)
+
+
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "jr", "sr", "md", "dds", "phd", "dvm", "ii",
+                     "iii", "iv", "v", "herr", "frau", "sig", "sigra", "dott", "ing", "mme", "mlle", "m",
+                     "sra", "srta", "don", "doña", "esq"})
+_PARTICLES = frozenset({"de", "la", "del", "van", "von", "der", "den", "di", "da", "du", "le", "des", "y",
+                        "auch", "zu", "dos", "das", "e", "i", "el", "los", "las", "ten", "ter"})
+
+
+_FIRST_NAME_LISTS = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary")
+
+
+def _faker_names(attrs: tuple[str, ...]) -> frozenset[str]:
+    names: set[str] = set()
+    for locale in FAKER_LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ImportError:  # pragma: no cover - faker without that locale
+            continue
+        for attr in attrs:
+            for item in getattr(provider, attr, ()) or ():
+                names.update(part.lower() for part in re.split(r"[\s\-]+", str(item)) if part)
+    return frozenset(names - _PARTICLES)
+
+
+@lru_cache(maxsize=1)
+def known_first_names() -> frozenset[str]:
+    """Lower-case first names from Faker's person providers for a few locales (cached)."""
+    return _faker_names(_FIRST_NAME_LISTS)
+
+
+@lru_cache(maxsize=1)
+def known_names() -> frozenset[str]:
+    """Lower-case first and last names from Faker's person providers for a few locales (cached)."""
+    return known_first_names() | _faker_names(("last_names",))
+
+
+_SKIPPED = pd.Index(sorted(_TITLES | _PARTICLES), dtype=object)
+
+
+@lru_cache(maxsize=2)
+def _index(first_only: bool) -> pd.Index:
+    return pd.Index(sorted(known_first_names() if first_only else known_names()), dtype=object)
+
+
+def person_name_fraction(values: pd.Series, counts: np.ndarray | None = None) -> float:
+    """Fraction of values that are person names: 2-5 capitalised words (titles and particles such as
+    ``Dr.`` or ``de`` aside), the first a known first name (``Last, First`` is read as ``First Last``)
+    and at least half of them known first or last names."""
+    text = _as_str(values).str.strip()
+    if len(text) == 0:
+        return 0.0
+    plausible = np.array(text.str.fullmatch(r"[^\d@/:_\n]{3,80}"), dtype=bool)
+    if _fraction(plausible, counts) < 0.5:
+        return 0.0
+    text = text.str.replace(r"^([^,]+),\s*([^,]+)$", r"\2 \1", regex=True)
+    words = text.str.replace(r"[\-,]", " ", regex=True).str.split().explode()
+    words = words[words.notna()].astype(object)
+    key = words.str.lower().str.replace(".", "", regex=False)
+    keep = ~(words.str.endswith(".") | key.isin(_SKIPPED) | (key == ""))
+    words, key = words[keep], key[keep]
+    leading = key.groupby(level=0).cumcount().to_numpy() == 0
+    stats = pd.DataFrame({"n": 1, "capital": words.str[0].str.isupper(), "known": key.isin(_index(False)),
+                          "first": leading & np.array(key.isin(_index(True)), dtype=bool)})
+    stats = stats.groupby(level=0).sum().reindex(range(len(text)), fill_value=0)
+    ok = (stats["n"].between(2, 5) & (stats["capital"] == stats["n"]) & (2 * stats["known"] >= stats["n"])
+          & (stats["first"] == 1))
+    return _fraction(ok.to_numpy(dtype=bool) & plausible, counts)
+
+
+@lru_cache(maxsize=1)
+def _street_patterns() -> tuple[re.Pattern, ...]:
+    suffixes = {"st", "street", "ave", "av", "avenue", "rd", "road", "blvd", "boulevard", "lane", "ln", "dr",
+                "drive", "ct", "court", "way", "pl", "place", "ter", "terrace", "cir", "circle", "hwy",
+                "highway", "pkwy", "parkway", "sq", "square", "trl", "trail", "row", "close", "crescent"}
+    try:
+        suffixes |= {s.lower() for s in importlib.import_module("faker.providers.address.en_US")
+                     .Provider.street_suffixes}
+    except ImportError:  # pragma: no cover
+        pass
+    suffix = "|".join(sorted((re.escape(s) for s in suffixes), key=len, reverse=True))
+    english = (rf"\d{{1,6}}[a-z]?\s+(?:[^\d\s,][^\s,]*\s+){{0,5}}(?:{suffix})\.?"
+               r"(?:\s+(?:n|s|e|w|ne|nw|se|sw)\.?)?"
+               r"(?:,?\s*(?:suite|ste\.?|apt\.?|apartment|unit|#|no\.?)\s*[\w\-]+)?\s*(?:,.*)?")
+    military = r"(?:psc \d+, box \d+|unit \d+ box \d+|us(?:ns|s|nv|cgc) [\w ]+)"
+    prefix_words = ("rue|chemin|avenue|boulevard|allée|allee|impasse|place|route|quai|cours|via|viale|piazza|"
+                    "piazzale|corso|vicolo|borgo|contrada|strada|largo|calle|avenida|plaza|paseo|camino|"
+                    "carrer|ronda|glorieta|urbanización|pasaje|callejón|cañada|alameda|rambla|travesía|"
+                    "acceso|cuesta|pasadizo|vial|c\\.")
+    european = rf"(?=.*\d)(?:\d{{1,5}}[a-z]?,?\s+)?(?:{prefix_words})\s+\S.*"
+    german = (r"[^\d,\n]*?(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee)"
+              r"\s+\d{1,5}[a-z]?\b.*")
+    return tuple(re.compile(p, re.IGNORECASE) for p in (english, military, european, german))
+
+
+def street_address_fraction(values: pd.Series, counts: np.ndarray | None = None) -> float:
+    """Fraction of values that are street addresses (a house number, words and a street suffix, or
+    the French/Italian/Spanish/German shapes); only the first line of a multi-line address is read."""
+    first = _as_str(values).str.strip().str.split("\n", n=1).str[0].str.strip()
+    ok = np.zeros(len(first), dtype=bool)
+    for pattern in _street_patterns():
+        ok |= first.str.fullmatch(pattern).to_numpy(dtype=bool)
+    return _fraction(ok, counts)
+
+
+def postal_code_fraction(values: pd.Series, counts: np.ndarray | None = None, *,
+                         integer: bool = False) -> float:
+    """Fraction of values that are US-style postal codes: 5 digits or ZIP+4 for strings; for integers
+    (where a name hint is required by the caller) a number in 501..99950."""
+    if integer:
+        numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+        return _fraction((numbers >= 501) & (numbers <= 99950) & (numbers == np.floor(numbers)), counts)
+    return _fraction(_as_str(values).str.strip().str.fullmatch(r"\d{5}(?:-\d{4})?"), counts)
+
+
+def date_of_birth_fraction(dates: pd.Series, counts: np.ndarray | None = None, *,
+                           today: _dt.date | None = None, min_spread_years: float = 10.0) -> float:
+    """Fraction of dates between 1900-01-01 and today, or 0 when the years' interquartile range is under
+    ``min_spread_years`` (sale or event dates cluster; birth dates spread over decades)."""
+    stamps = pd.to_datetime(pd.Series(dates), errors="coerce")
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_localize(None)
+    valid = stamps.notna().to_numpy()
+    if not valid.any():
+        return 0.0
+    today = today or _dt.date.today()
+    low, high = pd.Timestamp(1900, 1, 1), pd.Timestamp(today) + pd.Timedelta(days=1)
+    in_range = (stamps >= low) & (stamps < high)
+    w = np.ones(len(stamps)) if counts is None else np.asarray(counts, dtype=float)
+    years = (stamps.dt.year + stamps.dt.dayofyear / 366.0).to_numpy(dtype=float)[valid]
+    wv = w[valid]
+    order = np.argsort(years)
+    cum = np.cumsum(wv[order]) / wv.sum()
+    q1 = years[order][min(np.searchsorted(cum, 0.25), len(cum) - 1)]
+    q3 = years[order][min(np.searchsorted(cum, 0.75), len(cum) - 1)]
+    if q3 - q1 < min_spread_years:
+        return 0.0
+    return _fraction(in_range.to_numpy(dtype=bool), w)
+
+
+def candidate_kinds(values: pd.Series, counts: np.ndarray | None = None, *,
+                    at_least: float = 0.5) -> list[str]:
+    """The string kinds worth checking: those whose digit count or telltale characters fit enough
+    values (a cheap gate before the full checks)."""
+    text = _as_str(values)
+    digits = text.str.count(r"\d").to_numpy(dtype=np.int64)
+    spaced = np.array(text.str.contains(r"\S\s+\S", regex=True), dtype=bool)
+    gates = {
+        "email": np.array(text.str.contains("@", regex=False), dtype=bool),
+        "ssn": digits == 9,
+        "credit_card": (digits >= 12) & (digits <= 19),
+        "iban": (digits >= 2) & (text.str.len().to_numpy() >= 15),
+        "ip_address": np.array(text.str.contains(r"[.:]", regex=True), dtype=bool),
+        "url": np.array(text.str.contains(r"(?i)www\.|https?:", regex=True), dtype=bool),
+        "phone": (digits >= 10) & (digits <= 21),
+        "postal_code": (digits == 5) | (digits == 9),
+        "street_address": (digits >= 1) & spaced,
+        "person_name": (digits == 0) & spaced,
+    }
+    return [kind for kind, ok in gates.items() if _fraction(ok, counts) >= at_least]
+
+
+#: string kinds checked by value, most specific first (wins ties)
+STRING_DETECTORS = {
+    "email": email_fraction,
+    "ssn": ssn_fraction,
+    "credit_card": credit_card_fraction,
+    "iban": iban_fraction,
+    "ip_address": ip_address_fraction,
+    "url": url_fraction,
+    "phone": phone_fraction,
+    "postal_code": postal_code_fraction,
+    "street_address": street_address_fraction,
+    "person_name": person_name_fraction,
+}

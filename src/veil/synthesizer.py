@@ -1,0 +1,167 @@
+"""Synthesizer: what users hold. It composes metadata, PII handling, an encoder and a model.
+
+``fit(table)`` learns; ``sample(n, seed=...)`` returns a new table; ``save(path)`` / ``veil.load(path)``
+keep it. Constructor arguments are stored as given and validated at ``fit`` (scikit-learn style);
+fitted attributes end in ``_``.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from . import _params as P
+from .errors import InvalidDataError, NotFittedError
+from .metadata import Metadata
+from .sample.resynthesis import ColumnResynthesizer
+
+log = logging.getLogger("veil")
+
+#: fewer rows than this cannot be learned from
+MIN_ROWS = 2
+
+
+class Synthesizer:
+    """Base class. Subclasses name their model and build encoder and model in two hooks."""
+
+    model_name: ClassVar[str] = ""
+    #: the encoder and model classes this synthesizer composes (used to rebuild it from a file)
+    encoder_class: ClassVar[type]
+    model_class: ClassVar[type]
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "metadata": [P.NONE, P.InstanceOf((Metadata,), "a veil.Metadata")],
+        "enforce_min_max_values": P.BOOL,
+        "enforce_rounding": P.BOOL,
+        "locale": P.InstanceOf((str,), "a Faker locale string such as 'en_US'"),
+        "seed": [P.NONE, P.Interval(int, 0, None)],
+    }
+
+    def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
+                 enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0):
+        self.metadata = metadata
+        self.enforce_min_max_values = enforce_min_max_values
+        self.enforce_rounding = enforce_rounding
+        self.locale = locale
+        self.seed = seed
+
+    # ------------------------------------------------------------------ params
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        names: list[str] = []
+        for klass in reversed(cls.__mro__):
+            for name in getattr(klass, "_parameter_constraints", {}):
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments as given (``metadata`` excluded)."""
+        return {name: getattr(self, name) for name in self._param_names() if name != "metadata"}
+
+    def _validate_params(self) -> None:
+        constraints: dict[str, Any] = {}
+        for klass in reversed(type(self).__mro__):
+            constraints.update(getattr(klass, "_parameter_constraints", {}))
+        P.validate_parameters(type(self).__name__, {n: getattr(self, n) for n in constraints}, constraints)
+
+    # ------------------------------------------------------------------ hooks
+    def _make_encoder(self, metadata: Metadata):
+        return self.encoder_class(metadata, enforce_rounding=self.enforce_rounding,
+                                  enforce_min_max_values=self.enforce_min_max_values)
+
+    def _make_model(self, metadata: Metadata, spans: Sequence[Any]):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, table: pd.DataFrame, *, callbacks: Sequence[Any] = ()) -> Synthesizer:
+        """Learn ``table``. The table itself is never modified."""
+        self._validate_params()
+        _check_table(table)
+        metadata = self.metadata if self.metadata is not None else Metadata.detect(table)
+        metadata.validate(table)
+        rng = np.random.default_rng(self.seed)
+        started = time.perf_counter()
+        learned = [c.name for c in metadata if c.learned]
+        self.columns_ = [c.name for c in metadata if not (c.is_pii and c.effective_policy == "drop")]
+        self.resynthesizer_ = ColumnResynthesizer.fit(metadata, table, locale=self.locale)
+        encoder = self._make_encoder(metadata)
+        model = None
+        if learned:
+            encoder.fit(table[learned], rng=rng)
+            matrix = encoder.encode(table[learned], rng=rng)
+            model = self._make_model(metadata, encoder.spans)
+            model.fit(matrix, encoder.spans, rng=rng, callbacks=callbacks)
+        self.metadata_ = metadata
+        self.encoder_ = encoder if learned else None
+        self.model_ = model
+        self.fit_rows_ = len(table)
+        log.info("fitted %s on %d rows x %d columns in %.2fs", type(self).__name__, len(table), len(learned),
+                 time.perf_counter() - started)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "metadata_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(table) first")
+
+    # ------------------------------------------------------------------ sample
+    def sample(self, num_rows: int, *, seed: int | None = None) -> pd.DataFrame:
+        """Generate ``num_rows`` new rows. The same seed gives the same table."""
+        self._check_fitted()
+        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows < 0:
+            raise InvalidDataError(f"num_rows must be an int >= 0. Got {num_rows!r} instead.")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise InvalidDataError(f"seed must be None or an int >= 0. Got {seed!r} instead.")
+        num_rows = int(num_rows)
+        rng = np.random.default_rng(seed)
+        parts: dict[str, pd.Series] = {}
+        if self.model_ is not None:
+            matrix = self.model_.sample(num_rows, rng=rng)
+            decoded = self.encoder_.decode(matrix)
+            for name in decoded.columns:
+                parts[name] = decoded[name]
+        parts.update(self.resynthesizer_.sample(num_rows, rng=rng))
+        out = pd.DataFrame({name: parts[name].reset_index(drop=True) for name in self.columns_})
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted synthesizer to ``path`` (a zip of JSON and safetensors; no pickle)."""
+        from .persist import save
+
+        self._check_fitted()
+        return save(self, path)
+
+    def summary(self) -> dict[str, Any]:
+        """What was learned, as data: columns, PII handling, model."""
+        self._check_fitted()
+        return {
+            "model": self.model_name,
+            "rows_fitted": self.fit_rows_,
+            "columns": [{"name": c.name, "sdtype": c.sdtype, "pii": c.is_pii, "policy": c.effective_policy,
+                         "learned": c.learned} for c in self.metadata_],
+        }
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _check_table(table: Any) -> None:
+    if not isinstance(table, pd.DataFrame):
+        raise InvalidDataError(f"fit expects a pandas DataFrame, got {type(table).__name__}; "
+                               "read files with veil.read_table(path)")
+    if table.shape[1] == 0:
+        raise InvalidDataError("the table has no columns")
+    if len(table) < MIN_ROWS:
+        raise InvalidDataError(f"the table has {len(table)} rows; at least {MIN_ROWS} are needed to learn from")
+    names = [str(c) for c in table.columns]
+    if any(not isinstance(c, str) for c in table.columns):
+        raise InvalidDataError("every column name must be a string; rename the columns first")
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise InvalidDataError(f"column names must be unique; repeated: {dupes}")

@@ -1,0 +1,22 @@
+"""Every synthesizer veil offers, by the name the CLI and model files use."""
+from __future__ import annotations
+
+from ..errors import InvalidParameterError
+from ..synthesizer import Synthesizer
+from .copula import FastMLPreset, GaussianCopulaSynthesizer
+
+REGISTRY: dict[str, type[Synthesizer]] = {
+    cls.model_name: cls for cls in (GaussianCopulaSynthesizer, FastMLPreset)
+}
+DEFAULT_MODEL = "gaussian_copula"
+
+
+def synthesizer_class(name: str) -> type[Synthesizer]:
+    """The synthesizer class registered under ``name``."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise InvalidParameterError(f"unknown model {name!r}; choose one of {', '.join(sorted(REGISTRY))}") from None
+
+
+__all__ = ["DEFAULT_MODEL", "REGISTRY", "FastMLPreset", "GaussianCopulaSynthesizer", "synthesizer_class"]

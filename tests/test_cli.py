@@ -1,0 +1,92 @@
+"""The command line: the happy path and one clear line for every bad input."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from veil.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    return result
+
+
+def test_fit_then_sample(tmp_path, mixed_table):
+    data = tmp_path / "people.csv"
+    mixed_table.to_csv(data, index=False)
+    model = tmp_path / "m.veil"
+    result = _run("fit", data, "--model", "gaussian_copula", "-o", model)
+    assert result.exit_code == 0, result.output
+    assert model.exists()
+    out = tmp_path / "syn.parquet"
+    result = _run("sample", model, "-n", 250, "-o", out, "--seed", 3)
+    assert result.exit_code == 0, result.output
+    syn = pd.read_parquet(out)
+    assert syn.shape == (250, mixed_table.shape[1])
+    again = tmp_path / "again.parquet"
+    _run("sample", model, "-n", 250, "-o", again, "--seed", 3)
+    pd.testing.assert_frame_equal(syn, pd.read_parquet(again))
+
+
+def test_fit_with_a_metadata_file(tmp_path, mixed_table):
+    import veil
+
+    data = tmp_path / "people.csv"
+    mixed_table.to_csv(data, index=False)
+    meta = veil.Metadata.detect(mixed_table).update_column("score", sdtype="numerical", representation="int")
+    meta_path = tmp_path / "meta.json"
+    meta.to_json(meta_path)
+    result = _run("fit", data, "--metadata", meta_path, "-o", tmp_path / "m.veil")
+    assert result.exit_code == 0, result.output
+
+
+def test_inspect_flags_pii_and_never_prints_raw_values(tmp_path):
+    table = pd.DataFrame({"contact": ["ann.lee@example.org", "bo.chan@mail.net", "cy.diaz@web.com"] * 20,
+                          "hours": list(range(60))})
+    data = tmp_path / "p.csv"
+    table.to_csv(data, index=False)
+    result = runner.invoke(app, ["inspect", str(data), "--save-metadata", str(tmp_path / "m.json")],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "email" in result.output
+    for value in table["contact"].unique():
+        assert value not in result.output
+        assert value.split("@")[0] not in result.output
+    assert json.loads((tmp_path / "m.json").read_text())["columns"][0]["sdtype"] == "email"
+
+
+@pytest.mark.parametrize("setup, args, message", [
+    (None, ["fit", "{tmp}/missing.csv", "-o", "{tmp}/m.veil"], "does not exist"),
+    ("empty", ["fit", "{tmp}/empty.csv", "-o", "{tmp}/m.veil"], "empty"),
+    ("header", ["fit", "{tmp}/header.csv", "-o", "{tmp}/m.veil"], "no rows"),
+    ("txt", ["fit", "{tmp}/data.txt", "-o", "{tmp}/m.veil"], "unsupported file type"),
+    ("meta", ["fit", "{tmp}/ok.csv", "--metadata", "{tmp}/meta.json", "-o", "{tmp}/m.veil"], "ghost"),
+    ("ok", ["fit", "{tmp}/ok.csv", "--model", "nonsense", "-o", "{tmp}/m.veil"], "unknown model"),
+    ("pickle", ["sample", "{tmp}/evil.veil", "-n", "5", "-o", "{tmp}/o.csv"], "not a veil model file"),
+])
+def test_bad_input_exits_nonzero_with_one_clear_line(tmp_path, setup, args, message):
+    ok = pd.DataFrame({"a": [1, 2, 3, 4], "b": ["x", "y", "x", "y"]})
+    if setup == "empty":
+        (tmp_path / "empty.csv").write_text("")
+    elif setup == "header":
+        (tmp_path / "header.csv").write_text("a,b\n")
+    elif setup == "txt":
+        (tmp_path / "data.txt").write_text("a,b\n1,2\n")
+    elif setup in ("meta", "ok"):
+        ok.to_csv(tmp_path / "ok.csv", index=False)
+        meta = {"columns": [{"name": "a", "sdtype": "numerical"}, {"name": "b", "sdtype": "categorical"},
+                            {"name": "ghost", "sdtype": "numerical"}]}
+        (tmp_path / "meta.json").write_text(json.dumps(meta))
+    elif setup == "pickle":
+        (tmp_path / "evil.veil").write_bytes(b"\x80\x04\x95\x00\x00")
+    result = runner.invoke(app, [a.format(tmp=tmp_path) for a in args])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert message in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
