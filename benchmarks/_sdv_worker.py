@@ -65,10 +65,7 @@ def main() -> None:
         return next(iter(out.values())) if isinstance(out, dict) else out
 
     t0 = time.perf_counter()
-    if v2:
-        metadata = Metadata.detect_from_dataframes(data)
-    else:
-        metadata = Metadata.detect_from_dataframe(train)
+    metadata = Metadata.detect_from_dataframes(data) if v2 else Metadata.detect_from_dataframe(train)
     detect_s = time.perf_counter() - t0
 
     def fit():

@@ -6,8 +6,14 @@
     >>> synth.save("people.veil"); same = veil.load("people.veil")
 """
 from ._version import __version__
-from .errors import (InvalidDataError, InvalidParameterError, ModelFileError, NotFittedError, SourceError,
-                     VeilError)
+from .errors import (
+    InvalidDataError,
+    InvalidParameterError,
+    ModelFileError,
+    NotFittedError,
+    SourceError,
+    VeilError,
+)
 from .io import read_table, write_table
 from .metadata import Column, Metadata
 from .persist import load

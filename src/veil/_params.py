@@ -84,7 +84,7 @@ class Predicate(Constraint):
     def accepts(self, value: Any) -> bool:
         try:
             return bool(self.check(value))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a predicate that cannot judge a value rejects it
             return False
 
     def describe(self) -> str:

@@ -9,7 +9,7 @@ import functools
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -35,7 +35,7 @@ def _friendly(func):
             raise typer.Exit(1) from None
         except (OSError, MemoryError) as exc:
             err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc.strerror or exc}"
-                      if isinstance(exc, OSError) else f"[bold red]error:[/] out of memory",
+                      if isinstance(exc, OSError) else "[bold red]error:[/] out of memory",
                       highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
@@ -46,15 +46,15 @@ def _metadata_table(metadata, table) -> Table:
     from .pii.mask import mask_example
 
     view = Table(title=f"{len(table):,} rows x {table.shape[1]} columns", show_lines=False)
-    for name in ("column", "sdtype", "details", "missing", "distinct", "PII handling", "example (masked)"):
-        view.add_column(name)
+    for name in ("column", "sdtype", "format", "missing", "distinct", "PII: policy", "masked example"):
+        view.add_column(name, overflow="fold")
     for col in metadata:
         series = table[col.name]
         details = col.datetime_format or col.representation or ""
         handling = ""
         example = ""
         if col.is_pii:
-            conf = f" ({col.confidence:.0%} by {col.detected_by})" if col.confidence is not None else ""
+            conf = f" {col.confidence:.0%}" if col.confidence is not None else ""
             handling = f"[bold yellow]{col.effective_policy}[/]{conf}"
             example = mask_example(series)
         view.add_row(col.name, f"[bold yellow]{col.sdtype}[/]" if col.is_pii else col.sdtype, details,
@@ -65,7 +65,7 @@ def _metadata_table(metadata, table) -> Table:
 @app.command()
 @_friendly
 def inspect(data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
-            save_metadata: Annotated[Optional[Path], typer.Option("--save-metadata", help="write the detected "
+            save_metadata: Annotated[Path | None, typer.Option("--save-metadata", help="write the detected "
                                                                   "metadata as JSON")] = None) -> None:
     """Show the detected metadata: column types and personal data (masked, never raw values)."""
     from .io import read_table
@@ -86,7 +86,7 @@ def inspect(data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
 def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn from")],
         output: Annotated[Path, typer.Option("-o", "--output", help="where to write the model (.veil)")],
         model: Annotated[str, typer.Option("--model", "-m", help="which synthesizer")] = "gaussian_copula",
-        metadata: Annotated[Optional[Path], typer.Option("--metadata", help="metadata JSON (else detected)")] = None,
+        metadata: Annotated[Path | None, typer.Option("--metadata", help="metadata JSON (else detected)")] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed for fitting")] = 0) -> None:
     """Learn a table and save the model."""
     from .io import read_table
@@ -109,7 +109,7 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn 
 def sample(model: Annotated[Path, typer.Argument(help="a model file written by veil fit")],
            num_rows: Annotated[int, typer.Option("-n", "--num-rows", help="rows to generate", min=0)],
            output: Annotated[Path, typer.Option("-o", "--output", help="CSV or Parquet file to write")],
-           seed: Annotated[Optional[int], typer.Option("--seed", help="same seed, same rows")] = None) -> None:
+           seed: Annotated[int | None, typer.Option("--seed", help="same seed, same rows")] = None) -> None:
     """Generate synthetic rows from a saved model."""
     from .io import write_table
     from .persist import load

@@ -114,7 +114,7 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarra
                              f"{FORMAT_VERSION} and older. Upgrade veil to load it.")
     try:
         arrays = load_arrays(tensor_bytes)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to parse is a damaged file
         raise ModelFileError(f"{str(path)!r} has damaged tensors") from None
     return manifest, arrays
 

@@ -200,7 +200,8 @@ def test_placeholder_for_missing_comes_from_observed(data, fitted):
 # ---------------------------------------------------------------------- CopulaEncoder
 def test_copula_roundtrip_layout_and_state(data):
     table, meta = data
-    enc = CopulaEncoder(meta, enforce_rounding=True, enforce_min_max_values=True).fit(table, rng=np.random.default_rng(1))
+    enc = CopulaEncoder(meta, enforce_rounding=True, enforce_min_max_values=True)
+    enc.fit(table, rng=np.random.default_rng(1))
     matrix = enc.encode(table, rng=np.random.default_rng(2))
     assert matrix.dtype == np.float64 and matrix.shape == (len(table), len(enc.spans))
     assert all(s.width == 1 for s in enc.spans) and enc.columns == LEARNED

@@ -244,7 +244,8 @@ class TableEncoder:
         for i, entry in enumerate(config["columns"]):
             enc.codecs_.append(codec_from_state(entry["codec"], split_state(arrays, f"{i}.codec.")))
             norm = entry["normalizer"]
-            enc.normalizers_.append(None if norm is None else normalizer_from_state(norm, split_state(arrays, f"{i}.norm.")))
+            enc.normalizers_.append(
+                None if norm is None else normalizer_from_state(norm, split_state(arrays, f"{i}.norm.")))
             enc.has_missing_.append(bool(entry["has_missing"]))
         enc.spans = [Span.from_dict(s) for s in config["spans"]]
         return enc

@@ -30,6 +30,7 @@ DATETIME_MIN_FRACTION = 0.99
 VALUE_THRESHOLD = 0.9  # a value match alone decides at this fraction of sampled values
 HINTED_THRESHOLD = 0.5  # ... and at this fraction when the column name suggests the kind
 ID_TOKENS = frozenset({"id", "uuid", "guid", "key", "nbr", "no", "number", "pk", "identifier"})
+COUNT_TOKENS = frozenset({"num", "number", "count", "cnt", "n", "nb", "times", "previous", "visits"})
 FEW_VALUES = 10  # integer columns with at most this many distinct values are categorical
 MOSTLY_UNIQUE = 0.5
 PII_ROWS = 2_000  # rows of the sample whose values are checked for personal data (fractions within ~1 %)
@@ -83,10 +84,10 @@ def detect_column(name: str, values: pd.Series, *, full: pd.Series | None = None
         numbers = pd.to_numeric(values, errors="coerce")
         if inferred == "integer":
             numbers = numbers.astype("Int64" if numbers.isna().any() else "int64")
-        return _numeric_column(name, numbers)
+        return _numeric_column(name, numbers, full)
     if inferred in ("datetime", "datetime64", "date"):
         return _datetime_column(name, pd.Series(pd.to_datetime(nonnull, errors="coerce")).dropna(), None)
-    return _string_column(name, values)
+    return _string_column(name, values, full)
 
 
 # ------------------------------------------------------------------------------------------ numbers
@@ -108,19 +109,34 @@ def _numeric_column(name: str, values: pd.Series, full: pd.Series | None = None)
     n_unique = len(uniq)
     if n_unique <= FEW_VALUES and full is not None and len(full) > len(values):
         integral, n_unique = _whole_column_values(full, integral)  # rare values the sample missed
-    if n_unique == 1:
-        return Column(name, "categorical", representation=rep)
+    if n_unique == 1:  # a constant number stays a number (it is modelled as a constant either way)
+        return Column(name, "numerical", representation=rep)
     if not integral:
         return Column(name, "numerical", representation=rep)
+    distinct = _overall_share(distinct, full, len(values))
     if np.abs(uniq).max() > _BIG_INT:
         return Column(name, "id" if distinct >= MOSTLY_UNIQUE else "categorical", representation=rep)
     if _has_id_token(name) and distinct >= MOSTLY_UNIQUE:
         return Column(name, "id", representation=rep)
-    if n_unique <= FEW_VALUES:
+    if n_unique <= FEW_VALUES and not _looks_like_count(name, uniq, n_unique):
         return Column(name, "categorical", representation=rep)
     if _looks_like_code(name) and distinct < MOSTLY_UNIQUE:
         return Column(name, "categorical", representation=rep)
     return Column(name, "numerical", representation=rep)
+
+
+def _overall_share(sample_share: float, full: pd.Series | None, n_sample: int) -> float:
+    """The share of distinct values: a sample over-states it (repeats are rarely drawn twice), so when
+    the sample says "mostly unique" the whole column is counted (one hash pass)."""
+    if sample_share < MOSTLY_UNIQUE or full is None or len(full) <= n_sample:
+        return sample_share
+    present = full.dropna()
+    if len(present) == 0:
+        return sample_share
+    try:
+        return float(present.nunique()) / len(present)
+    except TypeError:  # unhashable objects
+        return float(present.astype(str).nunique()) / len(present)
 
 
 def _whole_column_values(full: pd.Series, integral: bool) -> tuple[bool, int]:
@@ -156,13 +172,21 @@ def _has_id_token(name: str) -> bool:
     return any(t in ID_TOKENS for t in pii.name_tokens(name))
 
 
+def _looks_like_count(name: str, uniq: np.ndarray, n_unique: int) -> bool:
+    """A small count (0, 1, 2, ... events) is a number even with few distinct values: it starts at 0,
+    has at least 3 values, and its name says it counts (num_, number_, count...)."""
+    if n_unique < 3 or uniq[0] != 0:
+        return False
+    return any(t in COUNT_TOKENS for t in pii.name_tokens(name))
+
+
 def _looks_like_code(name: str) -> bool:
     tokens = pii.name_tokens(name)
     return bool(tokens) and (tokens[-1] in ("id", "code", "cd") or str(name).lower().endswith("code"))
 
 
 # ------------------------------------------------------------------------------------------ strings
-def _string_column(name: str, values: pd.Series) -> Column:
+def _string_column(name: str, values: pd.Series, full: pd.Series | None = None) -> Column:
     nonnull = values.dropna()
     if len(nonnull) == 0:
         return Column(name, "categorical")
@@ -188,7 +212,8 @@ def _string_column(name: str, values: pd.Series) -> Column:
 
     n_unique, total = len(distinct_values), int(counts.sum())
     distinct = n_unique / total
-    if _has_id_token(name) and distinct >= MOSTLY_UNIQUE and n_unique > 1:
+    if (_has_id_token(name) and distinct >= MOSTLY_UNIQUE and n_unique > 1
+            and _overall_share(distinct, full, len(values)) >= MOSTLY_UNIQUE):
         return Column(name, "id")
     if n_unique == total and n_unique > 1 and not values.isna().any() and _uniform_structure(distinct_values):
         return Column(name, "id")

@@ -46,7 +46,8 @@ class GaussianCopula:
         spans = list(spans)
         bad = [s.kind for s in spans if s.kind not in ("continuous", "discrete")]
         if bad:
-            raise InvalidDataError(f"the Gaussian copula reads continuous and discrete spans only, got {sorted(set(bad))}")
+            raise InvalidDataError("the Gaussian copula reads continuous and discrete spans only, "
+                                   f"got {sorted(set(bad))}")
         if matrix.ndim != 2 or matrix.shape[1] != len(spans):
             raise InvalidDataError("the matrix must have one column per span")
         if matrix.shape[0] < 2:

@@ -8,6 +8,7 @@ wins) lives in :mod:`veil.metadata.detect`.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import importlib
 import ipaddress
@@ -308,11 +309,9 @@ def _street_patterns() -> tuple[re.Pattern, ...]:
     suffixes = {"st", "street", "ave", "av", "avenue", "rd", "road", "blvd", "boulevard", "lane", "ln", "dr",
                 "drive", "ct", "court", "way", "pl", "place", "ter", "terrace", "cir", "circle", "hwy",
                 "highway", "pkwy", "parkway", "sq", "square", "trl", "trail", "row", "close", "crescent"}
-    try:
+    with contextlib.suppress(ImportError):
         suffixes |= {s.lower() for s in importlib.import_module("faker.providers.address.en_US")
                      .Provider.street_suffixes}
-    except ImportError:  # pragma: no cover
-        pass
     suffix = "|".join(sorted((re.escape(s) for s in suffixes), key=len, reverse=True))
     english = (rf"\d{{1,6}}[a-z]?\s+(?:[^\d\s,][^\s,]*\s+){{0,5}}(?:{suffix})\.?"
                r"(?:\s+(?:n|s|e|w|ne|nw|se|sw)\.?)?"

@@ -158,6 +158,7 @@ def _to_ascii_lower(values: np.ndarray) -> np.ndarray:
 def fake_person(n: int, *, rng: np.random.Generator, locale: str = "en_US",
                 sex: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """First and last names (two object arrays). ``sex`` ('M'/'F' per row) picks gendered first names."""
+    _check_args("person_name", n, rng)
     w = _words(locale)
     if sex is None:
         first = w.first.draw(rng, n)
@@ -177,6 +178,8 @@ def fake_person(n: int, *, rng: np.random.Generator, locale: str = "en_US",
 def email_from_names(first: np.ndarray, last: np.ndarray, *, rng: np.random.Generator,
                      locale: str = "en_US") -> np.ndarray:
     """Lowercase e-mail addresses built from people's names (mostly ``first.last@domain``)."""
+    if len(first) != len(last):
+        raise InvalidParameterError(f"first and last names must be as many; got {len(first)} and {len(last)}")
     first_a, last_a = _to_ascii_lower(first), _to_ascii_lower(last)
     n = len(first_a)
     initial = _first_letter(first_a)
@@ -427,12 +430,12 @@ def id_spec(values: Iterable[Any], *, min_examples: int = 10) -> dict[str, Any]:
         if np.all(np.isfinite(num)) and np.all(num == np.round(num)) and np.all(num >= 0):
             digits = np.floor(np.log10(np.maximum(num, 1))).astype(int) + 1
             return {"type": "int", "digits": int(np.bincount(digits).argmax())}
-    text = s.astype(str).to_numpy(dtype=object)
-    lengths = np.fromiter((len(t) for t in text[:100_000]), dtype=np.int64, count=min(len(text), 100_000))
+    text = s.iloc[:100_000].astype(str)
+    lengths = text.str.len().to_numpy(dtype=np.int64)
     common = int(np.bincount(lengths).argmax())
     if common == 0:
         return {"type": "int", "digits": 6}
-    sample = text[:100_000][lengths == common].astype(f"<U{common}")
+    sample = text.to_numpy(dtype=object)[lengths == common].astype(f"<U{common}")
     codes = sample.view(np.uint32).reshape(len(sample), common)
     pattern: list[list[Any]] = []
     for j in range(common):  # loop over character positions

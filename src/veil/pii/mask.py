@@ -5,19 +5,19 @@ import re
 
 import pandas as pd
 
-_UPPER = re.compile(r"[A-Z\u00C0-\u00DE]")
-_LOWER = re.compile(r"[a-z\u00DF-\u00FF]")
-_DIGIT = re.compile(r"[0-9]")
-_OTHER_LETTER = re.compile(r"[^\W\d_]")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+def _shape(match: re.Match) -> str:
+    ch = match.group(0)
+    if ch.isdigit():
+        return "9"
+    return "X" if ch.isupper() else "x"
 
 
 def mask_value(value: object) -> str:
     """'Ann Lee' -> 'Xxx Xxx'; '123-45-6789' -> '999-99-9999'. Punctuation and spaces are kept."""
-    text = str(value)
-    text = _UPPER.sub("X", text)
-    text = _LOWER.sub("x", text)
-    text = _DIGIT.sub("9", text)
-    text = _OTHER_LETTER.sub("x", text)
+    text = _LETTER_OR_DIGIT.sub(_shape, str(value))
     return text if len(text) <= 40 else text[:37] + "..."
 
 

@@ -1,7 +1,7 @@
 """Columns the model does not learn, made anew at sampling time: ids, free text, and fake PII.
 
 What is kept from the real table is only what shapes the output and identifies no one: the kind, the
-missing rate, the representation, and for string ids a pattern of character classes (``Ldd-d``).
+missing rate, the representation, and for ids their shape (digit count or character classes).
 """
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ import pandas as pd
 
 from ..metadata import Column, Metadata
 
-_UPPER = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-_LOWER = np.array(list("abcdefghijklmnopqrstuvwxyz"))
-_DIGIT = np.array(list("0123456789"))
 _WORDS = np.array(("data table person record value model sample privacy column study report note visit "
                    "result review update change request service account order item status summary").split())
 
@@ -29,8 +26,7 @@ class ColumnSpec:
     missing_rate: float = 0.0
     representation: str | None = None
     datetime_format: str | None = None
-    pattern: str | None = None  # string ids: character classes, e.g. 'LLdddd'
-    digits: int | None = None  # integer ids: digits of the largest id
+    id_shape: dict[str, Any] | None = None  # ids: digit count or character classes (pii.fake.id_spec)
     words: float | None = None  # free text: mean number of words
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,11 +74,9 @@ class ColumnResynthesizer:
 def _spec(col: Column, values: pd.Series) -> ColumnSpec:
     missing = round(float(values.isna().mean()), 4)
     if col.sdtype == "id":
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            biggest = pd.to_numeric(values, errors="coerce").abs().max()
-            digits = len(str(int(biggest))) if pd.notna(biggest) and biggest >= 1 else 1
-            return ColumnSpec(col.name, "id", representation="int", digits=max(digits, len(str(len(values))) + 1))
-        return ColumnSpec(col.name, "id", representation="string", pattern=_pattern(values))
+        from ..pii.fake import id_spec
+
+        return ColumnSpec(col.name, "id", id_shape=id_spec(values))
     if col.sdtype == "text":
         present = values.dropna().astype(str)
         words = float(present.str.split().str.len().mean()) if len(present) else 8.0
@@ -91,47 +85,11 @@ def _spec(col: Column, values: pd.Series) -> ColumnSpec:
                       datetime_format=col.datetime_format)
 
 
-def _pattern(values: pd.Series) -> str:
-    """The most common character-class shape of the ids (letters->L/l, digits->d, others kept)."""
-    present = values.dropna().astype(str)
-    if present.empty:
-        return "dddddddd"
-    shapes = (present.str.replace(r"[A-Z]", "L", regex=True).str.replace(r"[a-z]", "l", regex=True)
-              .str.replace(r"[0-9]", "d", regex=True))
-    shape = shapes.value_counts().index[0]
-    # anything that is not a class letter or common punctuation becomes a letter class, so no raw text survives
-    return "".join(ch if ch in "Lld-_.:/ " else "l" for ch in shape)
-
-
 def _ids(spec: ColumnSpec, n: int, rng: np.random.Generator) -> pd.Series:
-    if spec.representation == "int":
-        high = max(10 ** min(spec.digits or 9, 18), 10 * n)
-        values = _unique_draws(lambda k: rng.integers(1, high, size=k), n)
-        return pd.Series(values, dtype="int64")
-    pattern = spec.pattern or "dddddddd"
-    if sum(ch in "Lld" for ch in pattern) < 6:
-        pattern = pattern + "d" * 6
-    def draw(k: int) -> np.ndarray:
-        cols = []
-        for ch in pattern:
-            pool = {"L": _UPPER, "l": _LOWER, "d": _DIGIT}.get(ch)
-            cols.append(rng.choice(pool, size=k) if pool is not None else np.full(k, ch))
-        joined = cols[0].astype(str)
-        for col in cols[1:]:
-            joined = np.char.add(joined, col.astype(str))
-        return joined.astype(object)
-    return pd.Series(_unique_draws(draw, n), dtype=object)
+    from ..pii.fake import fake_values
 
-
-def _unique_draws(draw, n: int) -> np.ndarray:
-    values = draw(n)
-    for _ in range(20):
-        uniq, first = np.unique(values, return_index=True)
-        if uniq.size == n:
-            return values
-        dup = np.setdiff1d(np.arange(n), first)
-        values[dup] = draw(dup.size)
-    return values
+    values = fake_values("id", n, rng=rng, spec=spec.id_shape)
+    return pd.Series(values, dtype="int64" if (spec.id_shape or {}).get("type") == "int" else object)
 
 
 def _text(spec: ColumnSpec, n: int, rng: np.random.Generator) -> pd.Series:
