@@ -18,10 +18,16 @@ from .io import read_table, write_table
 from .metadata import Column, Metadata
 from .persist import load
 from .synthesizer import Synthesizer
-from .synthesizers import FastMLPreset, GaussianCopulaSynthesizer
+from .synthesizers import (
+    CopulaGANSynthesizer,
+    CTGANSynthesizer,
+    FastMLPreset,
+    GaussianCopulaSynthesizer,
+    TVAESynthesizer,
+)
 
 __all__ = [
-    "Column", "FastMLPreset", "GaussianCopulaSynthesizer", "InvalidDataError", "InvalidParameterError",
+    "Column", "CTGANSynthesizer", "CopulaGANSynthesizer", "FastMLPreset", "TVAESynthesizer", "GaussianCopulaSynthesizer", "InvalidDataError", "InvalidParameterError",
     "Metadata", "ModelFileError", "NotFittedError", "SourceError", "Synthesizer", "VeilError", "__version__",
     "load", "read_table", "write_table",
 ]

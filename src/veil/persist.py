@@ -58,7 +58,8 @@ def save(synth: Any, path: str | Path) -> Path:
         "model": model,
     }
     payload = json.dumps(manifest, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    tensors = save_arrays({k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    # ascontiguousarray turns 0-d arrays into 1-d ones: keep every shape as it is
+    tensors = save_arrays({k: np.ascontiguousarray(v).reshape(np.shape(v)) for k, v in arrays.items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:

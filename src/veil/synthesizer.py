@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -109,8 +109,13 @@ class Synthesizer:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(table) first")
 
     # ------------------------------------------------------------------ sample
-    def sample(self, num_rows: int, *, seed: int | None = None) -> pd.DataFrame:
-        """Generate ``num_rows`` new rows. The same seed gives the same table."""
+    def sample(self, num_rows: int, *, seed: int | None = None,
+               conditions: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Generate ``num_rows`` new rows. The same seed gives the same table.
+
+        ``conditions`` fixes a categorical column to one of its values (``{"sex": "Female"}``) for models
+        that condition natively (CTGAN, CopulaGAN); every returned row then has that value.
+        """
         self._check_fitted()
         if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows < 0:
             raise InvalidDataError(f"num_rows must be an int >= 0. Got {num_rows!r} instead.")
@@ -119,14 +124,31 @@ class Synthesizer:
         num_rows = int(num_rows)
         rng = np.random.default_rng(seed)
         parts: dict[str, pd.Series] = {}
+        model_conditions = self._model_conditions(conditions) if conditions else None
         if self.model_ is not None:
-            matrix = self.model_.sample(num_rows, rng=rng)
+            matrix = self.model_.sample(num_rows, rng=rng, conditions=model_conditions)
             decoded = self.encoder_.decode(matrix)
             for name in decoded.columns:
                 parts[name] = decoded[name]
         parts.update(self.resynthesizer_.sample(num_rows, rng=rng))
         out = pd.DataFrame({name: parts[name].reset_index(drop=True) for name in self.columns_})
         return out
+
+    def _model_conditions(self, conditions: Mapping[str, Any]) -> dict[int, int]:
+        """Column -> value conditions as the model sees them: span index -> category code."""
+        if not isinstance(conditions, Mapping):
+            raise InvalidDataError("conditions must be a dict of column name -> value")
+        unknown = [c for c in conditions if c not in self.metadata_]
+        if unknown:
+            raise InvalidDataError(f"conditions name columns that are not in the table: {unknown}; "
+                                   f"the columns are {self.metadata_.names}")
+        locate = getattr(self.encoder_, "category_code", None)
+        if locate is None or len(conditions) != 1:
+            raise InvalidDataError(f"{type(self).__name__} cannot sample on conditions yet; CTGAN and CopulaGAN "
+                                   "condition natively on one categorical column")
+        (column, value), = conditions.items()
+        span_index, code = locate(column, value)
+        return {span_index: code}
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:

@@ -102,6 +102,26 @@ def test_table_roundtrip_quantile_float64_exact(data):
     assert_same(enc.decode(enc.encode(table, rng=np.random.default_rng(2), dtype=np.float64)), table, LEARNED)
 
 
+def test_table_roundtrip_copula_exact(data):
+    table, meta = data
+    enc = TableEncoder(meta, numerical="copula").fit(table, rng=np.random.default_rng(1))
+    kinds = [(s.kind, s.width) for s in enc.spans if s.column == "float3"]
+    assert [k for k, _ in kinds] == ["missing", "scalar", "mode"]
+    matrix = enc.encode(table, rng=np.random.default_rng(2), dtype=np.float64)
+    assert_same(enc.decode(matrix), table, LEARNED)
+    # the scalar of a copula column is mode-normalised normal scores: no spike left for a constant-ish column
+    scores = enc.normalizers_[enc.columns.index("int")].scores(table["int"].to_numpy(float),
+                                                                  rng=np.random.default_rng(0))
+    assert abs(scores.mean()) < 0.15 and 0.85 < scores.std() < 1.15
+    config, arrays = enc.state()
+    clone = TableEncoder.from_state(json.loads(json.dumps(config)), arrays)
+    assert clone.spans == enc.spans
+    pd.testing.assert_frame_equal(clone.decode(matrix), enc.decode(matrix), check_exact=True)
+    cols = ["int", "nullable", "float3", "negative", "date", "dm", "city", "flag", "constant"]
+    enc32 = TableEncoder(meta.subset(cols), numerical="copula").fit(table, rng=np.random.default_rng(1))
+    assert_same(enc32.decode(enc32.encode(table, rng=np.random.default_rng(2))), table, cols)
+
+
 def test_table_roundtrip_float32_ordinary_ranges(data):
     table, meta = data
     cols = ["int", "nullable", "float3", "negative", "date", "dm", "city", "big", "flag", "constant"]
@@ -233,3 +253,45 @@ def test_copula_decode_rounds_and_clips_codes(data):
     assert out["city"].iloc[1] == city.categories[-1] or pd.isna(city.categories[-1])
     assert out["int"].tolist() == [table["int"].max(), table["int"].min()]
     assert out["nullable"].iloc[0] is pd.NA and out["nullable"].iloc[1] == 12
+
+
+# ---------------------------------------------------------------------- conditions
+def test_discrete_spans_and_category_code(data, fitted):
+    table, _ = data
+    spans = fitted.spans
+    discrete = fitted.discrete_spans()
+    assert [spans[i].column for i in discrete] == ["city", "big", "flag", "const_cat"]
+    assert all(spans[i].kind == "category" for i in discrete)
+    matrix = fitted.encode(table, rng=np.random.default_rng(0))
+    slices = span_slices(spans)
+    for column, value in [("city", "Paris"), ("city", "東京"), ("city", ""), ("big", 2**60 + 7), ("flag", True),
+                          ("const_cat", "same")]:
+        index, code = fitted.category_code(column, value)
+        assert spans[index].column == column and spans[index].kind == "category"
+        rows = (table[column] == value).to_numpy(dtype=bool)
+        assert rows.any() and np.all(matrix[rows, slices[index].start + code] == 1)
+    index, code = fitted.category_code("city", None)  # the missing category
+    assert np.all(matrix[table["city"].isna().to_numpy(), slices[index].start + code] == 1)
+    assert fitted.category_code("city", float("nan")) == (index, code)
+    assert fitted.category_code("flag", "True") == fitted.category_code("flag", True)  # text form as a fallback
+    assert fitted.category_code("big", np.int64(2**60 + 7)) == fitted.category_code("big", 2**60 + 7)
+
+
+def test_category_code_errors_list_the_valid_values():
+    meta = Metadata([Column("sex", "categorical"), Column("age", "numerical", representation="int"),
+                     Column("flag", "boolean")])
+    table = pd.DataFrame({"sex": ["Male", "Female", "Male"], "age": [30, 40, 50], "flag": [True, False, True]})
+    enc = TableEncoder(meta).fit(table, rng=np.random.default_rng(0))
+    with pytest.raises(InvalidDataError, match=r"^sex has no category 'X'; valid values: 'Female', 'Male'$"):
+        enc.category_code("sex", "X")
+    with pytest.raises(InvalidDataError, match=r"^sex has no missing values; valid values: 'Female', 'Male'$"):
+        enc.category_code("sex", None)
+    with pytest.raises(InvalidDataError, match=r"'age' is not categorical; columns with categories to condition "
+                                               r"on: 'sex', 'flag'"):
+        enc.category_code("age", 30)
+    with pytest.raises(InvalidDataError, match=r"'height' is not a learned column"):
+        enc.category_code("height", 1)
+    with pytest.raises(InvalidDataError, match=r"flag has no category 2; valid values: False, True"):
+        enc.category_code("flag", 2)
+    with pytest.raises(NotFittedError):
+        TableEncoder(meta).category_code("sex", "Male")

@@ -3,7 +3,8 @@
 Only learned columns (``Column.learned``) are encoded, by ``Column.modelled_as``. Layout per column:
 
 * numerical / datetime: ``missing`` (width 2, [present, missing]; only when the fitted data had missing
-  values), then ``scalar`` (width 1), then ``mode`` (width = number of modes; ``mode_specific`` only);
+  values), then ``scalar`` (width 1), then ``mode`` (width = number of modes; ``mode_specific`` and
+  ``copula``, which is mode-specific normalisation of the values' normal scores, as in CopulaGAN);
 * categorical / boolean: ``category`` (one-hot, width = number of categories).
 
 Missing cells of a continuous column get a placeholder value drawn from the column's observed values, so
@@ -89,9 +90,13 @@ def unexpected_missing(column: str, count: int) -> InvalidDataError:
                             "fitted on had none; fit on data that includes missing values")
 
 
+def _is_missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and np.ndim(value) == 0 and bool(pd.isna(value)))
+
+
 # ---------------------------------------------------------------------- the encoder
 class TableEncoder:
-    """Reversible table <-> matrix encoding with mode-specific (or quantile) normalisation."""
+    """Reversible table <-> matrix encoding with mode-specific (or quantile, or copula) normalisation."""
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "numerical": P.OneOf(METHODS),
@@ -214,6 +219,42 @@ class TableEncoder:
                 x[missing] = np.nan
             data[codec.name] = codec.from_float(x)
         return pd.DataFrame(data, index=pd.RangeIndex(len(matrix)))
+
+    # ------------------------------------------------------------------ conditions
+    def discrete_spans(self) -> list[int]:
+        """Indices in :attr:`spans` of the ``category`` spans (what a conditional vector chooses from)."""
+        return [i for i, s in enumerate(self.spans) if s.kind == "category"]
+
+    def category_code(self, column: str, value: Any) -> tuple[int, int]:
+        """(index in :attr:`spans` of ``column``'s category span, code of ``value`` within it).
+
+        ``value`` matches a category of the same type; failing that, the one category whose text is
+        ``str(value)`` (so ``"True"`` finds ``True``). Missing (``None``/NaN) finds the missing category.
+        Raises :class:`InvalidDataError` naming the column and its valid values (the model's categories).
+        """
+        self._check_fitted()
+        spans = {self.spans[i].column: i for i in self.discrete_spans()}
+        if column not in spans:
+            listed = ", ".join(repr(c) for c in spans) or "none"
+            kind = "is not categorical" if column in self.columns else "is not a learned column"
+            raise InvalidDataError(f"{column!r} {kind}; columns with categories to condition on: {listed}")
+        index = spans[column]
+        codec = self.codecs_[self.columns.index(column)]
+        missing = _is_missing(value)
+        if missing and codec.missing_code is not None:
+            return index, codec.missing_code
+        if not missing:
+            try:
+                return index, int(codec.to_codes(pd.Series([value], dtype=object))[0])
+            except (InvalidDataError, TypeError, ValueError):
+                pass
+            same_text = [i for i, c in enumerate(codec.categories) if not _is_missing(c) and str(c) == str(value)]
+            if len(same_text) == 1:
+                return index, same_text[0]
+        known = sorted((c for c in codec.categories if not _is_missing(c)), key=lambda c: (str(c), repr(c)))
+        valid = ", ".join([repr(c) for c in known] + ["missing"] * (codec.missing_code is not None))
+        shown = "missing values" if missing else f"category {value!r}"
+        raise InvalidDataError(f"{column} has no {shown}; valid values: {valid}")
 
     # ------------------------------------------------------------------ state
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

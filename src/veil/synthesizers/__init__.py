@@ -4,9 +4,11 @@ from __future__ import annotations
 from ..errors import InvalidParameterError
 from ..synthesizer import Synthesizer
 from .copula import FastMLPreset, GaussianCopulaSynthesizer
+from .deep import CopulaGANSynthesizer, CTGANSynthesizer, TVAESynthesizer
 
 REGISTRY: dict[str, type[Synthesizer]] = {
-    cls.model_name: cls for cls in (GaussianCopulaSynthesizer, FastMLPreset)
+    cls.model_name: cls for cls in (GaussianCopulaSynthesizer, FastMLPreset, CTGANSynthesizer, TVAESynthesizer,
+                                    CopulaGANSynthesizer)
 }
 DEFAULT_MODEL = "gaussian_copula"
 
@@ -19,4 +21,5 @@ def synthesizer_class(name: str) -> type[Synthesizer]:
         raise InvalidParameterError(f"unknown model {name!r}; choose one of {', '.join(sorted(REGISTRY))}") from None
 
 
-__all__ = ["DEFAULT_MODEL", "REGISTRY", "FastMLPreset", "GaussianCopulaSynthesizer", "synthesizer_class"]
+__all__ = ["DEFAULT_MODEL", "REGISTRY", "CTGANSynthesizer", "CopulaGANSynthesizer", "FastMLPreset",
+           "GaussianCopulaSynthesizer", "TVAESynthesizer", "synthesizer_class"]

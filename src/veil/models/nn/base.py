@@ -1,0 +1,109 @@
+"""What every torch model shares: parameters, device, seeded generator, state without pickle."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from ...encode.spans import Span
+from ...errors import InvalidDataError, NotFittedError
+from .heads import SpanLayout
+from .torch_utils import load_module_arrays, module_arrays, resolve_device
+
+
+class TorchModel:
+    """Base of the neural models. Subclasses set ``name``, ``defaults`` and ``networks`` and write
+    ``_build(spans, extra)``, ``_train(...)`` and ``_generate(...)``."""
+
+    name: ClassVar[str] = ""
+    #: parameter name -> default
+    defaults: ClassVar[dict[str, Any]] = {}
+    #: attribute names of the fitted networks that are saved
+    networks: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **params: Any):
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unknown parameters {unknown}")
+        self.params = {**self.defaults, **params}
+        self.spans_: list[Span] | None = None
+        self.history_: list[dict[str, float]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        params = self.__dict__.get("params")
+        if params is not None and name in params:
+            return params[name]
+        raise AttributeError(name)
+
+    # ------------------------------------------------------------------ hooks
+    def _build(self, spans: Sequence[Span], extra: Mapping[str, Any], device: torch.device,
+               generator: torch.Generator) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _extra_state(self) -> dict[str, Any]:
+        """JSON-able facts learned at fit that ``_build`` needs to rebuild the networks."""
+        return {}
+
+    # ------------------------------------------------------------------ shared
+    def _prepare(self, matrix: np.ndarray, spans: Sequence[Span]) -> tuple[torch.device, SpanLayout]:
+        if matrix.ndim != 2 or matrix.shape[0] < 2:
+            raise InvalidDataError(f"{type(self).__name__} needs a 2-D matrix with at least 2 rows")
+        layout = SpanLayout(spans)
+        if layout.width != matrix.shape[1]:
+            raise InvalidDataError("the matrix width does not match its spans")
+        if not np.isfinite(matrix).all():
+            raise InvalidDataError("the encoded matrix holds NaN or infinite values")
+        device = resolve_device(self.params.get("device"))
+        return device, layout.to(device)
+
+    def _check_fitted(self) -> None:
+        if self.spans_ is None:
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
+
+    @property
+    def device_(self) -> torch.device:
+        first = getattr(self, self.networks[0])
+        return next(first.parameters()).device
+
+    def to(self, device: str | torch.device) -> TorchModel:
+        """Move the fitted networks (e.g. a model trained on a GPU, to the CPU)."""
+        self._check_fitted()
+        target = resolve_device(device)
+        for name in self.networks:
+            getattr(self, name).to(target)
+        self.layout_ = self.layout_.to(target)
+        return self
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self._check_fitted()
+        arrays: dict[str, np.ndarray] = {}
+        for name in self.networks:
+            arrays.update(module_arrays(getattr(self, name), name))
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.params.items()}
+        config = {"params": params, "spans": [s.to_dict() for s in self.spans_],
+                  "extra": self._extra_state(), "history": self.history_}
+        return config, arrays
+
+    @classmethod
+    def from_state(cls, config: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> TorchModel:
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in config["params"].items()}
+        model = cls(**params)
+        spans = [Span.from_dict(s) for s in config["spans"]]
+        device = resolve_device(params.get("device"))
+        generator = torch.Generator(device=device)
+        generator.manual_seed(0)  # only fills weights that the saved arrays then replace
+        model._build(spans, config.get("extra", {}), device, generator)
+        for name in cls.networks:
+            load_module_arrays(getattr(model, name), arrays, name)
+            getattr(model, name).eval()
+        model.spans_ = spans
+        model.history_ = [dict(r) for r in config.get("history", [])]
+        return model
+
+
+def set_train(modules: Sequence[nn.Module], training: bool) -> None:
+    for m in modules:
+        m.train(training)

@@ -1,0 +1,105 @@
+"""Devices, seeded generators, parameter initialisation and state, without global RNG state.
+
+Modules are built on the ``meta`` device (building them normally would draw their initial weights from
+torch's global generator) and then initialised from an explicit ``torch.Generator``.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from ...errors import InvalidParameterError
+
+log = logging.getLogger("veil")
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """'auto' or None -> CUDA when available, else CPU; 'cuda' without a GPU falls back to CPU with a warning."""
+    if device is None or str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InvalidParameterError(f"device must be 'auto', 'cpu' or 'cuda[:N]'. Got {device!r} instead.") from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        log.warning("device %r was asked for but CUDA is not available; using the CPU", str(device))
+        return torch.device("cpu")
+    if chosen.type not in ("cpu", "cuda"):
+        raise InvalidParameterError(f"device must be 'auto', 'cpu' or 'cuda[:N]'. Got {device!r} instead.")
+    return chosen
+
+
+def make_generator(rng: np.random.Generator, device: torch.device) -> torch.Generator:
+    """A torch generator on ``device`` seeded from ``rng``."""
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(rng.integers(2**62)))
+    return gen
+
+
+def build(factory: Callable[[], nn.Module], device: torch.device, generator: torch.Generator) -> nn.Module:
+    """Build a module without drawing from torch's global RNG, then initialise it from ``generator``."""
+    with torch.device("meta"):
+        module = factory()
+    module = module.to_empty(device=device)
+    init_parameters(module, generator)
+    return module
+
+
+def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default initialisation (uniform in +-1/sqrt(fan_in)), drawn from ``generator``."""
+    with torch.no_grad():
+        for sub in module.modules():
+            if isinstance(sub, (nn.BatchNorm1d, nn.LayerNorm)):
+                if getattr(sub, "weight", None) is not None:
+                    sub.weight.fill_(1.0)
+                    sub.bias.zero_()
+                if isinstance(sub, nn.BatchNorm1d):
+                    sub.reset_running_stats()
+                continue
+            for name, param in sub.named_parameters(recurse=False):
+                fan_in = _fan_in(sub, param)
+                bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                param.uniform_(-bound, bound, generator=generator)
+            for name, buf in sub.named_buffers(recurse=False):
+                if buf.is_floating_point():
+                    buf.zero_()
+
+
+def _fan_in(module: nn.Module, param: torch.Tensor) -> int:
+    weight = getattr(module, "weight", None)
+    if isinstance(weight, torch.Tensor) and weight.dim() >= 2:
+        return int(weight.shape[1] * (weight[0][0].numel() if weight.dim() > 2 else 1))
+    if param.dim() >= 2:
+        return int(param.shape[1])
+    return int(param.shape[0])
+
+
+def dropout(x: torch.Tensor, p: float, generator: torch.Generator, training: bool) -> torch.Tensor:
+    """Inverted dropout with an explicit generator (``nn.Dropout`` draws from the global one)."""
+    if not training or p <= 0:
+        return x
+    keep = torch.rand(x.shape, generator=generator, device=x.device) >= p
+    return x * keep / (1.0 - p)
+
+
+def module_arrays(module: nn.Module, prefix: str) -> dict[str, np.ndarray]:
+    """A module's state as CPU numpy arrays (a GPU model saves CPU tensors)."""
+    return {f"{prefix}.{k}": v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
+
+
+def load_module_arrays(module: nn.Module, arrays: Mapping[str, np.ndarray], prefix: str) -> None:
+    """Load what :func:`module_arrays` wrote; shapes must match exactly."""
+    start = prefix + "."
+    state = {k[len(start):]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(start)}
+    expected = module.state_dict()
+    if set(state) != set(expected):
+        raise ValueError(f"the saved state of {prefix} does not match its network")
+    for key, value in state.items():
+        if tuple(value.shape) != tuple(expected[key].shape):
+            raise ValueError(f"the saved state of {prefix} does not match its network")
+    module.load_state_dict(state)

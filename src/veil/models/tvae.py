@@ -1,0 +1,125 @@
+"""TVAE (Xu et al., NeurIPS 2019), written from the paper: a variational autoencoder over encoded rows.
+
+Encoder and decoder are MLPs. The reconstruction loss is, per span, a Gaussian term with a learned
+sigma for scalars and a cross-entropy for softmax spans (modes, categories, missing flags), weighted by
+``loss_factor``, plus the KL divergence of the posterior from N(0, I).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..encode.spans import Span
+from ..errors import InvalidDataError
+from .base import Conditions
+from .nn.base import TorchModel, set_train
+from .nn.blocks import MLP
+from .nn.heads import SpanLayout
+from .nn.loop import EarlyStopping, train
+from .nn.torch_utils import build, make_generator
+
+SAMPLE_CHUNK = 65_536
+SIGMA_RANGE = (0.01, 1.0)
+
+
+class _Sigma(nn.Module):
+    """The decoder's learned noise scale, one per scalar span."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.value = nn.Parameter(torch.empty(n))
+
+    def reset(self) -> None:
+        with torch.no_grad():
+            self.value.fill_(0.1)
+
+
+class TVAE(TorchModel):
+    name: ClassVar[str] = "tvae"
+    defaults: ClassVar[dict[str, Any]] = {
+        "embedding_dim": 128, "compress_dims": (128, 128), "decompress_dims": (128, 128), "l2scale": 1e-5,
+        "batch_size": 500, "epochs": 300, "loss_factor": 2.0, "learning_rate": 1e-3, "device": "auto",
+        "early_stopping_patience": None,
+    }
+    networks: ClassVar[tuple[str, ...]] = ("encoder_", "decoder_", "sigma_")
+
+    def _build(self, spans: Sequence[Span], extra: Mapping[str, Any], device: torch.device,
+               generator: torch.Generator) -> None:
+        self.layout_ = SpanLayout(spans, device)
+        p, width = self.params, self.layout_.width
+        self.encoder_ = build(lambda: MLP(width, p["compress_dims"], 2 * p["embedding_dim"]), device, generator)
+        self.decoder_ = build(lambda: MLP(p["embedding_dim"], p["decompress_dims"], width), device, generator)
+        self.sigma_ = build(lambda: _Sigma(len(self.layout_.scalar_index)), device, generator)
+        self.sigma_.reset()
+
+    def fit(self, matrix: np.ndarray, spans: Sequence[Span], *, rng: np.random.Generator,
+            callbacks: Sequence[Any] = ()) -> TVAE:
+        p = self.params
+        device, _ = self._prepare(matrix, spans)
+        generator = make_generator(rng, device)
+        self._build(spans, {}, device, generator)
+        layout = self.layout_
+        data = torch.from_numpy(np.ascontiguousarray(matrix, dtype=np.float32)).to(device)
+        n, batch, emb = data.shape[0], min(p["batch_size"], data.shape[0]), p["embedding_dim"]
+        params = [*self.encoder_.parameters(), *self.decoder_.parameters(), *self.sigma_.parameters()]
+        optimizer = torch.optim.Adam(params, lr=p["learning_rate"], weight_decay=p["l2scale"])
+        scalar_index = layout.scalar_index
+        order = {"perm": torch.randperm(n, generator=generator, device=device), "pos": 0}
+
+        def next_rows() -> torch.Tensor:
+            if order["pos"] >= n:
+                order["perm"], order["pos"] = torch.randperm(n, generator=generator, device=device), 0
+            rows = order["perm"][order["pos"]:order["pos"] + batch]
+            order["pos"] += batch
+            return rows
+
+        def step() -> dict[str, torch.Tensor]:
+            x = data[next_rows()]
+            mu, logvar = self.encoder_(x).chunk(2, dim=1)
+            eps = torch.randn(mu.shape, generator=generator, device=device)
+            z = mu + eps * torch.exp(0.5 * logvar)
+            raw = self.decoder_(z)
+            sigma = self.sigma_.value
+            gaussian = (((x[:, scalar_index] - torch.tanh(raw[:, scalar_index])) ** 2) / (2 * sigma ** 2)).sum() \
+                + torch.log(sigma).sum() * x.shape[0]
+            categorical = layout.softmax_cross_entropy(raw, x).sum()
+            reconstruction = p["loss_factor"] * (gaussian + categorical) / x.shape[0]
+            kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp()) / x.shape[0]
+            loss = reconstruction + kl
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                sigma.clamp_(*SIGMA_RANGE)
+            return {"loss": loss.detach(), "reconstruction": reconstruction.detach(), "kl": kl.detach()}
+
+        set_train([self.encoder_, self.decoder_], True)
+        stopper = EarlyStopping("loss", patience=p["early_stopping_patience"]) if p["early_stopping_patience"] else None
+        self.history_ = train(step, epochs=p["epochs"], steps_per_epoch=math.ceil(n / batch),
+                              callbacks=callbacks, early_stopping=stopper)
+        set_train([self.encoder_, self.decoder_], False)
+        self.spans_ = list(spans)
+        return self
+
+    def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> np.ndarray:
+        self._check_fitted()
+        if conditions:
+            raise InvalidDataError("TVAE has no native conditioning; conditional sampling comes with issue 8")
+        device = self.device_
+        generator = make_generator(rng, device)
+        out = np.empty((n, self.layout_.width), dtype=np.float32)
+        scalar_index = self.layout_.scalar_index
+        with torch.no_grad():
+            for start in range(0, n, SAMPLE_CHUNK):
+                size = min(SAMPLE_CHUNK, n - start)
+                z = torch.randn(size, self.params["embedding_dim"], generator=generator, device=device)
+                raw = self.decoder_(z)
+                noise = torch.randn(size, len(scalar_index), generator=generator, device=device)
+                scalars = (torch.tanh(raw[:, scalar_index]) + noise * self.sigma_.value).clamp(-1.0, 1.0)
+                out[start:start + size] = self.layout_.sample(raw, generator=generator, scalars=scalars).cpu().numpy()
+        return out

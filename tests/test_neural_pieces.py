@@ -1,0 +1,110 @@
+"""The shared torch pieces: span heads, conditional vectors, the training loop, seeded building."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from veil.encode.spans import Span
+from veil.models.nn.condvec import ConditionalSampler
+from veil.models.nn.heads import SpanLayout
+from veil.models.nn.loop import EarlyStopping, train
+from veil.models.nn.torch_utils import build, resolve_device
+
+SPANS = [Span("scalar", 1, "a"), Span("mode", 3, "a"), Span("category", 2, "b"), Span("missing", 2, "c"),
+         Span("scalar", 1, "c"), Span("category", 4, "d")]
+
+
+def test_activate_gives_probabilities_per_span_and_bounded_scalars():
+    layout = SpanLayout(SPANS)
+    raw = torch.randn(64, layout.width, generator=torch.Generator().manual_seed(0)) * 5
+    out = layout.activate(raw, tau=0.2, generator=torch.Generator().manual_seed(1))
+    assert out[:, [0, 8]].abs().max() <= 1
+    for start, width in ((1, 3), (4, 2), (6, 2), (9, 4)):
+        torch.testing.assert_close(out[:, start:start + width].sum(1), torch.ones(64))
+        assert (out[:, start:start + width] >= 0).all()
+
+
+def test_sample_gives_one_hot_draws_that_follow_the_softmax():
+    layout = SpanLayout([Span("category", 3, "x")])
+    raw = torch.log(torch.tensor([[0.2, 0.3, 0.5]])).repeat(40_000, 1)
+    out = layout.sample(raw, generator=torch.Generator().manual_seed(0))
+    assert set(out.sum(1).tolist()) == {1.0}
+    np.testing.assert_allclose(out.mean(0).numpy(), [0.2, 0.3, 0.5], atol=0.01)
+
+
+def test_cross_entropy_matches_per_span_reference():
+    layout = SpanLayout(SPANS)
+    g = torch.Generator().manual_seed(0)
+    raw = torch.randn(16, layout.width, generator=g)
+    x = layout.sample(torch.randn(16, layout.width, generator=g), generator=g)
+    ce = layout.softmax_cross_entropy(raw, x)
+    for position, (start, width) in enumerate(((1, 3), (4, 2), (6, 2), (9, 4))):
+        ref = F.cross_entropy(raw[:, start:start + width], x[:, start:start + width].argmax(1), reduction="none")
+        torch.testing.assert_close(ce[:, position], ref)
+
+
+def _onehot(codes, k):
+    return np.eye(k, dtype=np.float32)[codes]
+
+
+def test_conditional_sampler_log_frequency_and_matching_rows():
+    rng = np.random.default_rng(0)
+    b = rng.choice(2, size=5000, p=[0.9, 0.1])
+    d = rng.choice(4, size=5000, p=[0.7, 0.2, 0.09, 0.01])
+    matrix = np.hstack([rng.normal(size=(5000, 1)), _onehot(rng.integers(3, size=5000), 3), _onehot(b, 2),
+                        _onehot(np.zeros(5000, int), 2), rng.normal(size=(5000, 1)), _onehot(d, 4)]).astype(np.float32)
+    sampler = ConditionalSampler(matrix, SPANS, log_frequency=True)
+    assert sampler.span_ids == [2, 5] and sampler.width == 6
+    vec, column, category, rows = sampler.sample_train(200_000, np.random.default_rng(1))
+    assert (vec.sum(1) == 1).all()
+    assert abs((column == 0).mean() - 0.5) < 0.01
+    counts = np.bincount(d, minlength=4)
+    expected = np.log1p(counts) / np.log1p(counts).sum()
+    np.testing.assert_allclose(np.bincount(category[column == 1], minlength=4) / (column == 1).sum(), expected,
+                               atol=0.01)
+    # every matched real row has the chosen category
+    assert (b[rows[column == 0]] == category[column == 0]).all()
+    assert (d[rows[column == 1]] == category[column == 1]).all()
+    original = sampler.sample_original(200_000, np.random.default_rng(2))
+    share = original[:, 2:].sum(0) / original[:, 2:].sum()
+    np.testing.assert_allclose(share, counts / counts.sum(), atol=0.01)
+
+
+def test_training_loop_history_callbacks_and_early_stopping():
+    values = iter([5.0, 4.0, 4.0, 4.0, 4.0, 4.0, 1.0])
+    seen = []
+
+    class Recorder:
+        def on_epoch_end(self, epoch, losses):
+            seen.append((epoch, losses["loss"]))
+
+    history = train(lambda: {"loss": torch.tensor(next(values))}, epochs=7, steps_per_epoch=1,
+                    callbacks=[Recorder()], early_stopping=EarlyStopping("loss", patience=3))
+    assert [h["loss"] for h in history] == [5.0, 4.0, 4.0, 4.0, 4.0]
+    assert seen[-1] == (5, 4.0)
+
+    class Stopper:
+        def on_epoch_end(self, epoch, losses):
+            return epoch == 2
+
+    assert len(train(lambda: {"loss": torch.tensor(1.0)}, epochs=9, steps_per_epoch=3, callbacks=[Stopper()])) == 2
+
+
+def test_building_networks_never_touches_global_rng_and_is_seeded():
+    state = torch.get_rng_state().clone()
+    a = build(lambda: torch.nn.Linear(4, 3), torch.device("cpu"), torch.Generator().manual_seed(7))
+    b = build(lambda: torch.nn.Linear(4, 3), torch.device("cpu"), torch.Generator().manual_seed(7))
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.testing.assert_close(a.weight, b.weight)
+    assert a.weight.abs().max() <= 0.5
+
+
+def test_cuda_without_a_gpu_falls_back_to_cpu(caplog):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert resolve_device("cuda").type == "cpu"
+    assert "CUDA is not available" in caplog.text
+    with pytest.raises(ValueError, match="device must be"):
+        resolve_device("tpu")
