@@ -90,3 +90,24 @@ def test_bad_input_exits_nonzero_with_one_clear_line(tmp_path, setup, args, mess
     assert "Traceback" not in result.output
     assert message in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_fit_a_neural_model_with_options_and_progress(tmp_path, mixed_table):
+    data = tmp_path / "people.csv"
+    mixed_table.to_csv(data, index=False)
+    result = _run("fit", data, "--model", "tvae", "--epochs", 2, "--batch-size", 100, "--device", "cpu",
+                  "-o", tmp_path / "m.veil")
+    assert result.exit_code == 0, result.output
+    assert "2/2" in result.output
+    import veil
+
+    synth = veil.load(tmp_path / "m.veil")
+    assert synth.epochs == 2 and len(synth.loss_history_) == 2
+
+
+def test_an_option_the_model_does_not_take_is_refused(tmp_path, mixed_table):
+    data = tmp_path / "people.csv"
+    mixed_table.to_csv(data, index=False)
+    result = _run("fit", data, "--epochs", 5, "-o", tmp_path / "m.veil")
+    assert result.exit_code == 1
+    assert "--epochs does not apply to the gaussian_copula model" in result.output

@@ -27,7 +27,22 @@ from .synthesizers import (
 )
 
 __all__ = [
-    "Column", "CTGANSynthesizer", "CopulaGANSynthesizer", "FastMLPreset", "TVAESynthesizer", "GaussianCopulaSynthesizer", "InvalidDataError", "InvalidParameterError",
-    "Metadata", "ModelFileError", "NotFittedError", "SourceError", "Synthesizer", "VeilError", "__version__",
-    "load", "read_table", "write_table",
+    "Column",
+    "CopulaGANSynthesizer",
+    "CTGANSynthesizer",
+    "FastMLPreset",
+    "GaussianCopulaSynthesizer",
+    "InvalidDataError",
+    "InvalidParameterError",
+    "load",
+    "Metadata",
+    "ModelFileError",
+    "NotFittedError",
+    "read_table",
+    "SourceError",
+    "Synthesizer",
+    "TVAESynthesizer",
+    "VeilError",
+    "write_table",
+    "__version__",
 ]

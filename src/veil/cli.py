@@ -81,24 +81,67 @@ def inspect(data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
         out.print(f"metadata written to {save_metadata}")
 
 
+class _EpochProgress:
+    """Training progress as a rich progress bar with the latest losses."""
+
+    def __init__(self, console: Console):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), TextColumn("{task.fields[losses]}"), console=console)
+        self.task = None
+
+    def on_fit_start(self, epochs: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task("epochs", total=epochs, losses="")
+
+    def on_epoch_end(self, epoch: int, losses) -> None:
+        text = "  ".join(f"{k} {v:.3f}" for k, v in losses.items())
+        self.progress.update(self.task, completed=epoch, losses=text)
+
+    def on_fit_end(self, history) -> None:
+        self.progress.stop()
+
+
 @app.command()
 @_friendly
 def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn from")],
         output: Annotated[Path, typer.Option("-o", "--output", help="where to write the model (.veil)")],
-        model: Annotated[str, typer.Option("--model", "-m", help="which synthesizer")] = "gaussian_copula",
+        model: Annotated[str, typer.Option("--model", "-m", help="gaussian_copula, fast_ml, ctgan, tvae or "
+                                           "copulagan")] = "gaussian_copula",
         metadata: Annotated[Path | None, typer.Option("--metadata", help="metadata JSON (else detected)")] = None,
-        seed: Annotated[int, typer.Option("--seed", help="seed for fitting")] = 0) -> None:
+        seed: Annotated[int, typer.Option("--seed", help="seed for fitting")] = 0,
+        epochs: Annotated[int | None, typer.Option("--epochs", help="training epochs (neural models)")] = None,
+        batch_size: Annotated[int | None, typer.Option("--batch-size", help="rows per training step")] = None,
+        device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda")] = None,
+        embedding_dim: Annotated[int | None, typer.Option("--embedding-dim", help="noise / latent size")] = None,
+        discriminator_steps: Annotated[int | None, typer.Option("--discriminator-steps", help="CTGAN")] = None,
+        pac: Annotated[int | None, typer.Option("--pac", help="rows per critic pack (CTGAN)")] = None,
+        default_distribution: Annotated[str | None, typer.Option("--default-distribution",
+                                                                 help="copula marginals")] = None) -> None:
     """Learn a table and save the model."""
+    from .errors import InvalidParameterError
     from .io import read_table
     from .metadata import Metadata
     from .synthesizers import synthesizer_class
 
     cls = synthesizer_class(model)
+    options = {"epochs": epochs, "batch_size": batch_size, "device": device, "embedding_dim": embedding_dim,
+               "discriminator_steps": discriminator_steps, "pac": pac, "default_distribution": default_distribution}
+    given = {k: v for k, v in options.items() if v is not None}
+    wrong = [k for k in given if k not in cls._param_names()]
+    if wrong:
+        flags = ", ".join("--" + k.replace("_", "-") for k in wrong)
+        raise InvalidParameterError(f"{flags} does not apply to the {model} model")
     table = read_table(data)
     meta = Metadata.from_json(metadata) if metadata else None
     started = time.perf_counter()
-    with err.status(f"fitting {model} on {len(table):,} rows"):
-        synth = cls(metadata=meta, seed=seed).fit(table)
+    synth = cls(metadata=meta, seed=seed, **given)
+    if "epochs" in cls._param_names():
+        synth.fit(table, callbacks=[_EpochProgress(err)])
+    else:
+        with err.status(f"fitting {model} on {len(table):,} rows"):
+            synth.fit(table)
     synth.save(output)
     out.print(f"fitted {model} on {len(table):,} rows in {time.perf_counter() - started:.1f}s; "
               f"model written to {output}")

@@ -42,7 +42,7 @@ def _pick(weights: np.ndarray, rng: np.random.Generator) -> int:
 
 def _kmeans_labels(z: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator,
                    n_iter: int = 25) -> np.ndarray:
-    """Weighted 1-D k-means (k-means++ seeding from ``rng``) on sorted distinct values; labels 0..k'-1."""
+    """Weighted 1-D k-means (k-means++ seeding from ``rng``); labels 0..k'-1, by decreasing cluster weight."""
     centers = [z[_pick(w, rng)]]
     d2 = (z - centers[0]) ** 2
     for _ in range(1, k):
@@ -60,8 +60,9 @@ def _kmeans_labels(z: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generato
         if new.size == c.size and np.array_equal(new, c):
             break
         c = new
-    labels = np.searchsorted((c[1:] + c[:-1]) / 2, z)
-    return np.unique(labels, return_inverse=True)[1]
+    labels = np.unique(np.searchsorted((c[1:] + c[:-1]) / 2, z), return_inverse=True)[1]
+    rank = np.argsort(np.argsort(-np.bincount(labels, weights=w), kind="stable"), kind="stable")
+    return rank[labels]  # the heaviest cluster first, as the stick-breaking prior expects
 
 
 def _grouped_statistics(z: np.ndarray, w: np.ndarray, max_points: int) -> np.ndarray:
@@ -107,7 +108,8 @@ def fit_dp_mixture(z: np.ndarray, w: np.ndarray, n_components: int, rng: np.rand
     resp[labels, np.arange(z.size)] = 1.0
 
     def m_step(resp: np.ndarray) -> tuple[np.ndarray, ...]:
-        n_k, s1, s2 = (resp @ weighted).T + 1e-10
+        n_k, s1, s2 = (resp @ weighted).T
+        n_k = n_k + 1e-10
         mean = s1 / n_k
         var = np.maximum(s2 / n_k - mean * mean, 0.0) + reg
         alpha = 1.0 + n_k

@@ -65,7 +65,7 @@ class TVAE(TorchModel):
         self._build(spans, {}, device, generator)
         layout = self.layout_
         data = torch.from_numpy(np.ascontiguousarray(matrix, dtype=np.float32)).to(device)
-        n, batch, emb = data.shape[0], min(p["batch_size"], data.shape[0]), p["embedding_dim"]
+        n, batch = data.shape[0], min(p["batch_size"], data.shape[0])
         params = [*self.encoder_.parameters(), *self.decoder_.parameters(), *self.sigma_.parameters()]
         optimizer = torch.optim.Adam(params, lr=p["learning_rate"], weight_decay=p["l2scale"])
         scalar_index = layout.scalar_index

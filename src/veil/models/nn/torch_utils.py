@@ -61,11 +61,11 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
                 if isinstance(sub, nn.BatchNorm1d):
                     sub.reset_running_stats()
                 continue
-            for name, param in sub.named_parameters(recurse=False):
+            for _, param in sub.named_parameters(recurse=False):
                 fan_in = _fan_in(sub, param)
                 bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
                 param.uniform_(-bound, bound, generator=generator)
-            for name, buf in sub.named_buffers(recurse=False):
+            for _, buf in sub.named_buffers(recurse=False):
                 if buf.is_floating_point():
                     buf.zero_()
 
