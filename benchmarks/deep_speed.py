@@ -9,7 +9,7 @@ splits the fit at the first torch optimizer (see _bench_common.py): preprocessin
 s/epoch = training seconds / epochs. Sampling 200,000 rows is the best of 3. --full trains the incumbent's
 300 epochs; --score also samples as many rows as train.csv (39,073 for Adult) into
 benchmarks/work/<dataset>/<system>_<model>.csv and scores them with judge_run.sh. Prints a markdown table;
-every figure goes to benchmarks/work/<dataset>/deep_speed.json (rewritten after each worker finishes).
+every figure goes to benchmarks/work/<dataset>/deep_speed.json (or --json PATH), rewritten after each worker.
 """
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--score", action="store_true", help="sample as many rows as train.csv and score them")
     p.add_argument("--skip-veil", action="store_true")
     p.add_argument("--skip-sdv", action="store_true")
+    p.add_argument("--json", type=Path, default=None,
+                   help="where to write the figures (default benchmarks/work/<dataset>/deep_speed.json)")
     args = p.parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(MODELS))
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def save() -> None:
         machine["load_1min_after"] = os.getloadavg()[0]
-        (workdir / "deep_speed.json").write_text(json.dumps(
+        (args.json or workdir / "deep_speed.json").write_text(json.dumps(
             {"dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size, "n": n,
              "big": args.big, "machine": machine, "results": rows}, indent=1))
 
@@ -146,7 +148,8 @@ def main(argv: list[str] | None = None) -> None:
             continue
         vers = ", ".join(f"{k} {v}" for k, v in r["versions"].items())
         print(f"- {r['model']} / {r['system']}: preprocessing {r['preprocess_s']:.2f} s, training "
-              f"{r['train_s']:.1f} s; torch threads {r['torch_threads']}; {vers}")
+              f"{r['train_s']:.1f} s; peak RSS {r['peak_rss_fit_mib']:.0f} MiB by the end of fit, "
+              f"{r['peak_rss_mib']:.0f} MiB after sampling; torch threads {r['torch_threads']}; {vers}")
         if "judge" in r and "error" in r["judge"]:
             print(f"  judge failed: {r['judge']['error']}")
 

@@ -16,10 +16,19 @@ SPANS = [Span("scalar", 1, "a"), Span("mode", 3, "a"), Span("category", 2, "b"),
          Span("scalar", 1, "c"), Span("category", 4, "d")]
 
 
+def test_layout_groups_spans_by_width_and_permutes_back():
+    layout = SpanLayout(SPANS)
+    assert layout.n_scalar == 2 and [(n, w) for _, n, w in layout.groups] == [(2, 2), (1, 3), (1, 4)]
+    matrix = np.arange(2 * layout.width, dtype=np.float32).reshape(2, -1)
+    permuted = layout.permute(matrix)
+    assert permuted[0, :2].tolist() == [0, 8]  # the two scalar columns come first
+    np.testing.assert_array_equal(layout.unpermute(torch.from_numpy(permuted)).numpy(), matrix)
+
+
 def test_activate_gives_probabilities_per_span_and_bounded_scalars():
     layout = SpanLayout(SPANS)
     raw = torch.randn(64, layout.width, generator=torch.Generator().manual_seed(0)) * 5
-    out = layout.activate(raw, tau=0.2, generator=torch.Generator().manual_seed(1))
+    out = layout.unpermute(layout.activate(raw, tau=0.2, generator=torch.Generator().manual_seed(1)))
     assert out[:, [0, 8]].abs().max() <= 1
     for start, width in ((1, 3), (4, 2), (6, 2), (9, 4)):
         torch.testing.assert_close(out[:, start:start + width].sum(1), torch.ones(64))
@@ -37,12 +46,14 @@ def test_sample_gives_one_hot_draws_that_follow_the_softmax():
 def test_cross_entropy_matches_per_span_reference():
     layout = SpanLayout(SPANS)
     g = torch.Generator().manual_seed(0)
-    raw = torch.randn(16, layout.width, generator=g)
-    x = layout.sample(torch.randn(16, layout.width, generator=g), generator=g)
-    ce = layout.softmax_cross_entropy(raw, x)
-    for position, (start, width) in enumerate(((1, 3), (4, 2), (6, 2), (9, 4))):
-        ref = F.cross_entropy(raw[:, start:start + width], x[:, start:start + width].argmax(1), reduction="none")
-        torch.testing.assert_close(ce[:, position], ref)
+    raw = torch.randn(16, layout.width, generator=g)                  # layout order
+    x = layout.unpermute(layout.sample(torch.randn(16, layout.width, generator=g), generator=g)).numpy()
+    ce = layout.cross_entropy(raw, torch.from_numpy(layout.targets(x)))
+    original = layout.unpermute(raw)
+    for span, (start, width) in zip((1, 2, 3, 5), ((1, 3), (4, 2), (6, 2), (9, 4))):
+        ref = F.cross_entropy(original[:, start:start + width], torch.from_numpy(x[:, start:start + width]).argmax(1),
+                              reduction="none")
+        torch.testing.assert_close(ce[:, layout.soft_position[span]], ref)
 
 
 def _onehot(codes, k):

@@ -332,11 +332,11 @@ class QuantileNormalizer:
 
 def _pick_values(counts: np.ndarray, budget: int) -> np.ndarray:
     """Indices of the distinct values that become knots: all of them when they fit in ``budget``; else the
-    first, the last, the heaviest repeated values (up to half the budget) and the rest at even quantiles."""
+    first, the last, the values heavier than 1/budget (up to half the budget) and the rest at even quantiles."""
     if counts.size <= budget:
         return np.arange(counts.size)
     order = np.argsort(-counts, kind="stable")[: budget // 2]
-    heavy = order[counts[order] > 1]
+    heavy = order[(counts[order] > 1) & (counts[order] * budget > counts.sum())]
     cum = np.cumsum(counts)
     levels = np.linspace(0.0, 1.0, max(budget - heavy.size - 2, 2)) * cum[-1]
     spread = np.minimum(np.searchsorted(cum, levels), counts.size - 1)

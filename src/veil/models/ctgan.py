@@ -25,7 +25,7 @@ from .nn.blocks import PacCritic, ResidualGenerator
 from .nn.condvec import ConditionalSampler
 from .nn.heads import SpanLayout
 from .nn.loop import EarlyStopping, train
-from .nn.torch_utils import build, make_generator
+from .nn.torch_utils import adam_options, build, make_generator
 
 GUMBEL_TAU = 0.2
 GRADIENT_PENALTY = 10.0
@@ -82,14 +82,15 @@ class CTGAN(TorchModel):
         sampler = ConditionalSampler(matrix, spans, log_frequency=p["log_frequency"])
         self._build(spans, {"cond_width": sampler.width, "condition": _condition_state(sampler)}, device, generator)
         layout = self.layout_
-        data = torch.from_numpy(np.ascontiguousarray(matrix, dtype=np.float32)).to(device)
+        data = torch.from_numpy(layout.permute(matrix)).to(device)
         batch, emb, pac = p["batch_size"], p["embedding_dim"], p["pac"]
         opt_g = torch.optim.Adam(self.generator_.parameters(), lr=p["generator_lr"], betas=(0.5, 0.9),
-                                 weight_decay=p["generator_decay"])
+                                 weight_decay=p["generator_decay"], **adam_options(device))
         opt_d = torch.optim.Adam(self.critic_.parameters(), lr=p["discriminator_lr"], betas=(0.5, 0.9),
-                                 weight_decay=p["discriminator_decay"])
-        soft_of_discrete = torch.tensor([layout.softmax_spans.index(i) for i in sampler.span_ids],
+                                 weight_decay=p["discriminator_decay"], **adam_options(device))
+        soft_of_discrete = torch.tensor([layout.soft_position[i] for i in sampler.span_ids],
                                         dtype=torch.long, device=device)
+        every_row = torch.arange(batch, device=device)
 
         def conditioned(n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
             if sampler.n_discrete == 0:
@@ -113,16 +114,16 @@ class CTGAN(TorchModel):
                 opt_d.zero_grad(set_to_none=True)
                 (loss_d + penalty).backward()
                 opt_d.step()
-            cond, column, _, _ = conditioned(batch)
+            cond, column, category, _ = conditioned(batch)
             noise = torch.randn(batch, emb, generator=generator, device=device)
             raw = self.generator_(torch.cat([noise, cond], 1))
             fake = layout.activate(raw, tau=GUMBEL_TAU, generator=generator)
             loss_g = -self.critic_(torch.cat([fake, cond], 1), generator).mean()
             if sampler.n_discrete:  # the condition's column must show the condition's category
-                wanted = raw.new_zeros(raw.shape)
-                wanted[:, layout.category_columns] = cond
-                ce = layout.softmax_cross_entropy(raw, wanted)
-                loss_g = loss_g + ce[torch.arange(batch, device=device), soft_of_discrete[column]].mean()
+                position = soft_of_discrete[column]
+                wanted = torch.zeros(batch, len(layout.softmax_spans), dtype=torch.long, device=device)
+                wanted[every_row, position] = category
+                loss_g = loss_g + layout.cross_entropy(raw, wanted)[every_row, position].mean()
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
@@ -157,7 +158,8 @@ class CTGAN(TorchModel):
                     cond = torch.from_numpy(vec).to(device)
                 noise = torch.randn(size, self.params["embedding_dim"], generator=generator, device=device)
                 raw = self.generator_(torch.cat([noise, cond], 1))
-                out[start:start + size] = self.layout_.sample(raw, generator=generator).cpu().numpy()
+                rows = self.layout_.sample(raw, generator=generator)
+                out[start:start + size] = self.layout_.unpermute(rows).cpu().numpy()
         if conditions:  # the generator was conditioned on the value; the row shows it exactly
             (span_index, code), = conditions.items()
             start = sum(s.width for s in self.spans_[:span_index])

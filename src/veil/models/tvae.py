@@ -21,7 +21,7 @@ from .nn.base import TorchModel, set_train
 from .nn.blocks import MLP
 from .nn.heads import SpanLayout
 from .nn.loop import EarlyStopping, train
-from .nn.torch_utils import build, make_generator
+from .nn.torch_utils import adam_options, build, make_generator
 
 SAMPLE_CHUNK = 65_536
 SIGMA_RANGE = (0.01, 1.0)
@@ -54,7 +54,7 @@ class TVAE(TorchModel):
         p, width = self.params, self.layout_.width
         self.encoder_ = build(lambda: MLP(width, p["compress_dims"], 2 * p["embedding_dim"]), device, generator)
         self.decoder_ = build(lambda: MLP(p["embedding_dim"], p["decompress_dims"], width), device, generator)
-        self.sigma_ = build(lambda: _Sigma(len(self.layout_.scalar_index)), device, generator)
+        self.sigma_ = build(lambda: _Sigma(self.layout_.n_scalar), device, generator)
         self.sigma_.reset()
 
     def fit(self, matrix: np.ndarray, spans: Sequence[Span], *, rng: np.random.Generator,
@@ -64,11 +64,12 @@ class TVAE(TorchModel):
         generator = make_generator(rng, device)
         self._build(spans, {}, device, generator)
         layout = self.layout_
-        data = torch.from_numpy(np.ascontiguousarray(matrix, dtype=np.float32)).to(device)
+        data = torch.from_numpy(layout.permute(matrix)).to(device)
+        targets = torch.from_numpy(layout.targets(matrix)).to(device)
         n, batch = data.shape[0], min(p["batch_size"], data.shape[0])
         params = [*self.encoder_.parameters(), *self.decoder_.parameters(), *self.sigma_.parameters()]
-        optimizer = torch.optim.Adam(params, lr=p["learning_rate"], weight_decay=p["l2scale"])
-        scalar_index = layout.scalar_index
+        optimizer = torch.optim.Adam(params, lr=p["learning_rate"], weight_decay=p["l2scale"], **adam_options(device))
+        k = layout.n_scalar
         order = {"perm": torch.randperm(n, generator=generator, device=device), "pos": 0}
 
         def next_rows() -> torch.Tensor:
@@ -79,15 +80,16 @@ class TVAE(TorchModel):
             return rows
 
         def step() -> dict[str, torch.Tensor]:
-            x = data[next_rows()]
+            rows = next_rows()
+            x = data[rows]
             mu, logvar = self.encoder_(x).chunk(2, dim=1)
             eps = torch.randn(mu.shape, generator=generator, device=device)
             z = mu + eps * torch.exp(0.5 * logvar)
             raw = self.decoder_(z)
             sigma = self.sigma_.value
-            gaussian = (((x[:, scalar_index] - torch.tanh(raw[:, scalar_index])) ** 2) / (2 * sigma ** 2)).sum() \
+            gaussian = (((x[:, :k] - torch.tanh(raw[:, :k])) ** 2) / (2 * sigma ** 2)).sum() \
                 + torch.log(sigma).sum() * x.shape[0]
-            categorical = layout.softmax_cross_entropy(raw, x).sum()
+            categorical = layout.cross_entropy(raw, targets[rows]).sum()
             reconstruction = p["loss_factor"] * (gaussian + categorical) / x.shape[0]
             kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp()) / x.shape[0]
             loss = reconstruction + kl
@@ -113,13 +115,14 @@ class TVAE(TorchModel):
         device = self.device_
         generator = make_generator(rng, device)
         out = np.empty((n, self.layout_.width), dtype=np.float32)
-        scalar_index = self.layout_.scalar_index
+        k = self.layout_.n_scalar
         with torch.no_grad():
             for start in range(0, n, SAMPLE_CHUNK):
                 size = min(SAMPLE_CHUNK, n - start)
                 z = torch.randn(size, self.params["embedding_dim"], generator=generator, device=device)
                 raw = self.decoder_(z)
-                noise = torch.randn(size, len(scalar_index), generator=generator, device=device)
-                scalars = (torch.tanh(raw[:, scalar_index]) + noise * self.sigma_.value).clamp(-1.0, 1.0)
-                out[start:start + size] = self.layout_.sample(raw, generator=generator, scalars=scalars).cpu().numpy()
+                noise = torch.randn(size, k, generator=generator, device=device)
+                scalars = (torch.tanh(raw[:, :k]) + noise * self.sigma_.value).clamp(-1.0, 1.0)
+                rows = self.layout_.sample(raw, generator=generator, scalars=scalars)
+                out[start:start + size] = self.layout_.unpermute(rows).cpu().numpy()
         return out

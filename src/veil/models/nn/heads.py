@@ -1,16 +1,20 @@
 """Span-aware output heads: activations and losses over a whole row at once.
 
-A row of the encoded matrix is a run of spans (see :mod:`veil.encode.spans`). Instead of looping over
-spans at every step, :class:`SpanLayout` precomputes index tensors once: ``tanh`` spans are one column
-index list, and softmax spans (modes, categories, missing flags) are grouped by width, so that each
-group is one ``[batch, n_spans, width]`` gather and a Gumbel-softmax or a cross-entropy over every span
-is a few tensor operations per distinct width (no padding, no loop per span or per row).
+A row of the encoded matrix is a run of spans (see :mod:`veil.encode.spans`). The neural models work
+on the row's columns in a *permuted* order that :class:`SpanLayout` chooses once: scalar columns
+first, then the softmax spans (modes, categories, missing flags) grouped by width. Each group is then a
+contiguous block that reshapes, without copying, to ``[batch, n_spans, width]``, so a Gumbel-softmax or
+a cross-entropy over every span is a few tensor operations per distinct width: no loop per span, none
+per row, and no gather or scatter in the training step. Models permute their data once at fit
+(:meth:`SpanLayout.permute`) and their samples back once (:meth:`SpanLayout.unpermute`).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ...encode.spans import Span, span_slices
 
@@ -18,7 +22,7 @@ SOFTMAX_KINDS = ("mode", "category", "missing")
 
 
 class SpanLayout:
-    """Index tensors describing where each kind of span sits in a row of width ``width``."""
+    """The permuted column order of the neural models, and the span groups within it."""
 
     def __init__(self, spans: Sequence[Span], device: torch.device | str = "cpu"):
         spans = list(spans)
@@ -28,59 +32,80 @@ class SpanLayout:
         slices = span_slices(spans)
         self.spans = spans
         self.width = sum(s.width for s in spans)
-        self.softmax_spans = [i for i, s in enumerate(spans) if s.kind in SOFTMAX_KINDS]
-        self.scalar_index = torch.tensor([sl.start for s, sl in zip(spans, slices) if s.kind == "scalar"],
-                                         dtype=torch.long, device=device)
-        category_cols = [c for s, sl in zip(spans, slices) if s.kind == "category" for c in range(sl.start, sl.stop)]
-        #: the columns of every category span, in order (CTGAN's conditional vector has this layout)
-        self.category_columns = torch.tensor(category_cols, dtype=torch.long, device=device)
-        by_width: dict[int, list[tuple[int, int]]] = {}
-        for position, i in enumerate(self.softmax_spans):
-            by_width.setdefault(spans[i].width, []).append((position, slices[i].start))
-        #: (width, column index [n, width], positions of these spans among the softmax spans [n])
-        self.groups = [(w, torch.tensor([list(range(st, st + w)) for _, st in members], dtype=torch.long,
-                                        device=device),
-                        torch.tensor([pos for pos, _ in members], dtype=torch.long, device=device))
-                       for w, members in sorted(by_width.items())]
+        scalars = [i for i, s in enumerate(spans) if s.kind == "scalar"]
+        by_width: dict[int, list[int]] = {}
+        for i, s in enumerate(spans):
+            if s.kind in SOFTMAX_KINDS:
+                by_width.setdefault(s.width, []).append(i)
+        #: softmax spans in layout order (grouped by width); a span's position in it indexes targets
+        self.softmax_spans = [i for w in sorted(by_width) for i in by_width[w]]
+        self.soft_position = {span: k for k, span in enumerate(self.softmax_spans)}
+        order = [slices[i].start for i in scalars]
+        self.groups: list[tuple[int, int, int]] = []  # (start column in layout order, n spans, width)
+        for w in sorted(by_width):
+            self.groups.append((len(order), len(by_width[w]), w))
+            for i in by_width[w]:
+                order.extend(range(slices[i].start, slices[i].stop))
+        self.n_scalar = len(scalars)
+        self.order = np.array(order, dtype=np.int64)
+        self.inverse = np.argsort(self.order)
+        self.device = torch.device(device)
+        self._inverse_t = torch.from_numpy(self.inverse).to(self.device)
 
     def to(self, device: torch.device | str) -> SpanLayout:
         return SpanLayout(self.spans, device)
 
+    # ------------------------------------------------------------------ data
+    def permute(self, matrix: np.ndarray) -> np.ndarray:
+        """Encoded rows (encoder order) -> layout order."""
+        return np.ascontiguousarray(matrix[:, self.order], dtype=np.float32)
+
+    def unpermute(self, rows: torch.Tensor) -> torch.Tensor:
+        """Rows in layout order -> encoder order."""
+        return rows[:, self._inverse_t]
+
+    def targets(self, matrix: np.ndarray) -> np.ndarray:
+        """The active entry of every softmax span of encoded rows (encoder order): ``[n, n_softmax]``."""
+        permuted = matrix[:, self.order]
+        blocks = [permuted[:, start:start + n * w].reshape(len(matrix), n, w).argmax(-1)
+                  for start, n, w in self.groups]
+        return np.concatenate(blocks, axis=1) if blocks else np.zeros((len(matrix), 0), dtype=np.int64)
+
+    def _blocks(self, raw: torch.Tensor):
+        for start, n, w in self.groups:
+            yield raw[:, start:start + n * w].reshape(raw.shape[0], n, w)
+
     # ------------------------------------------------------------------ activations
     def activate(self, raw: torch.Tensor, *, tau: float, generator: torch.Generator) -> torch.Tensor:
         """Training-time output: tanh on scalars, Gumbel-softmax (temperature ``tau``) on softmax spans."""
-        out = raw.new_empty(raw.shape)
-        out[:, self.scalar_index] = torch.tanh(raw[:, self.scalar_index])
-        for _, index, _ in self.groups:
-            logits = raw[:, index]
+        parts = [torch.tanh(raw[:, :self.n_scalar])]
+        for logits in self._blocks(raw):
             gumbel = _gumbel(logits.shape, generator, raw.device, raw.dtype)
-            out[:, index.reshape(-1)] = torch.softmax((logits + gumbel) / tau, dim=-1).reshape(raw.shape[0], -1)
-        return out
+            parts.append(torch.softmax((logits + gumbel) / tau, dim=-1).reshape(raw.shape[0], -1))
+        return torch.cat(parts, dim=1)
 
     def sample(self, raw: torch.Tensor, *, generator: torch.Generator, temperature: float = 1.0,
                scalars: torch.Tensor | None = None) -> torch.Tensor:
         """Sampling-time output: one-hot draws from each softmax span (Gumbel-max), tanh on scalars
         (or the given ``scalars``)."""
-        out = raw.new_zeros(raw.shape)
-        out[:, self.scalar_index] = torch.tanh(raw[:, self.scalar_index]) if scalars is None else scalars
-        for _, index, _ in self.groups:
-            logits = raw[:, index]
+        parts = [torch.tanh(raw[:, :self.n_scalar]) if scalars is None else scalars]
+        for logits in self._blocks(raw):
             if temperature != 1.0:
                 logits = logits / temperature
             choice = torch.argmax(logits + _gumbel(logits.shape, generator, raw.device, raw.dtype), dim=-1)
-            out.scatter_(1, index.expand(raw.shape[0], -1, -1).gather(2, choice.unsqueeze(-1)).squeeze(-1), 1.0)
-        return out
+            parts.append(F.one_hot(choice, logits.shape[-1]).to(raw.dtype).reshape(raw.shape[0], -1))
+        return torch.cat(parts, dim=1)
 
     # ------------------------------------------------------------------ losses
-    def softmax_cross_entropy(self, raw: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy of every softmax span of ``raw`` against the active entries of the rows ``x``:
-        ``[batch, n_softmax]``, in the order of ``softmax_spans``."""
-        out = raw.new_empty(raw.shape[0], len(self.softmax_spans))
-        for _, index, positions in self.groups:
-            targets = x[:, index].argmax(dim=-1, keepdim=True)
-            logp = torch.log_softmax(raw[:, index], dim=-1)
-            out[:, positions] = -logp.gather(-1, targets).squeeze(-1)
-        return out
+    def cross_entropy(self, raw: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of every softmax span of ``raw`` against ``targets`` (``[batch, n_softmax]``)."""
+        parts, k = [], 0
+        for logits in self._blocks(raw):
+            n = logits.shape[1]
+            logp = torch.log_softmax(logits, dim=-1)
+            parts.append(-logp.gather(-1, targets[:, k:k + n].unsqueeze(-1)).squeeze(-1))
+            k += n
+        return torch.cat(parts, dim=1) if parts else raw.new_zeros(raw.shape[0], 0)
 
 
 def _gumbel(shape: torch.Size, generator: torch.Generator, device: torch.device, dtype: torch.dtype) -> torch.Tensor:

@@ -103,3 +103,9 @@ def load_module_arrays(module: nn.Module, arrays: Mapping[str, np.ndarray], pref
         if tuple(value.shape) != tuple(expected[key].shape):
             raise ValueError(f"the saved state of {prefix} does not match its network")
     module.load_state_dict(state)
+
+
+def adam_options(device: torch.device) -> dict[str, bool]:
+    """The fused Adam kernel where this torch has one for the device (one kernel per step, not one per
+    parameter tensor: most of an optimiser step's time on small networks is launch overhead)."""
+    return {"fused": True} if device.type in ("cpu", "cuda") else {}
