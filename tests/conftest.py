@@ -38,3 +38,11 @@ def mixed_table() -> pd.DataFrame:
         "joined": joined.strftime("%Y-%m-%d"),
         "score": rng.integers(-5, 5, n),
     })
+
+
+def pytest_configure(config):
+    """One torch thread in tests: the networks here are tiny, and OpenMP threads that spin-wait make a
+    loaded 2-core machine (a CI runner, a benchmark beside the tests) many times slower."""
+    import torch
+
+    torch.set_num_threads(1)

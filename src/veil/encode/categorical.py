@@ -151,6 +151,7 @@ class CategoricalCodec:
     # ------------------------------------------------------------------ fit
     def fit(self, values: pd.Series) -> CategoricalCodec:
         """Learn the categories (most frequent first, ties in order of first appearance)."""
+        self.__dict__.pop("_lookup", None)
         values = pd.Series(values).reset_index(drop=True)
         dtype = values.dtype
         self._dtype = str(dtype)
@@ -206,11 +207,33 @@ class CategoricalCodec:
         """Values for ``codes``, with the column's original dtype."""
         self._check_fitted()
         codes = np.clip(np.asarray(codes, dtype=np.int64), 0, max(self.size - 1, 0))
+        lookup = self._typed_lookup()
+        if lookup is not None and self.size:
+            return pd.Series(lookup.take(codes))
         table = np.empty(self.size, dtype=object)
         table[:] = self.categories
         values = table[codes] if self.size else np.full(len(codes), None, dtype=object)
         has_missing = self.missing_code is not None and bool((codes == self.missing_code).any())
         return _restore(values, self._dtype, has_missing, self._dtype_categories, self._dtype_ordered)
+
+    def _typed_lookup(self):
+        """The categories as an array of the column's own dtype, so decoding is one vectorised ``take``
+        (no Python object per row); ``None`` where the dtype cannot hold them all (e.g. ints with a
+        missing category), and the general path applies."""
+        cached = self.__dict__.get("_lookup", False)
+        if cached is not False:
+            return cached
+        lookup = None
+        if self._dtype not in ("object", "category"):
+            dtype = pandas_dtype(self._dtype)
+            plain_int = isinstance(dtype, np.dtype) and dtype.kind in "biu" and self.missing_code is not None
+            if not plain_int:
+                try:
+                    lookup = pd.array(list(self.categories), dtype=dtype)
+                except (TypeError, ValueError):
+                    lookup = None
+        self._lookup = lookup
+        return lookup
 
     # ------------------------------------------------------------------ state
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

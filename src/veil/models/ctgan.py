@@ -158,8 +158,7 @@ class CTGAN(TorchModel):
                     cond = torch.from_numpy(vec).to(device)
                 noise = torch.randn(size, self.params["embedding_dim"], generator=generator, device=device)
                 raw = self.generator_(torch.cat([noise, cond], 1))
-                rows = self.layout_.sample(raw, generator=generator)
-                out[start:start + size] = self.layout_.unpermute(rows).cpu().numpy()
+                out[start:start + size] = self.layout_.sample(raw, generator=generator)
         if conditions:  # the generator was conditioned on the value; the row shows it exactly
             (span_index, code), = conditions.items()
             start = sum(s.width for s in self.spans_[:span_index])

@@ -123,6 +123,5 @@ class TVAE(TorchModel):
                 raw = self.decoder_(z)
                 noise = torch.randn(size, k, generator=generator, device=device)
                 scalars = (torch.tanh(raw[:, :k]) + noise * self.sigma_.value).clamp(-1.0, 1.0)
-                rows = self.layout_.sample(raw, generator=generator, scalars=scalars)
-                out[start:start + size] = self.layout_.unpermute(rows).cpu().numpy()
+                out[start:start + size] = self.layout_.sample(raw, generator=generator, scalars=scalars)
         return out

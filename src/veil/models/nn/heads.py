@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ...encode.spans import Span, span_slices
 
@@ -42,11 +41,15 @@ class SpanLayout:
         self.soft_position = {span: k for k, span in enumerate(self.softmax_spans)}
         order = [slices[i].start for i in scalars]
         self.groups: list[tuple[int, int, int]] = []  # (start column in layout order, n spans, width)
+        #: per group, the first column of each of its spans in encoder order
+        self.group_starts: list[np.ndarray] = []
         for w in sorted(by_width):
             self.groups.append((len(order), len(by_width[w]), w))
+            self.group_starts.append(np.array([slices[i].start for i in by_width[w]], dtype=np.int64))
             for i in by_width[w]:
                 order.extend(range(slices[i].start, slices[i].stop))
         self.n_scalar = len(scalars)
+        self.scalar_columns = np.array([slices[i].start for i in scalars], dtype=np.int64)
         self.order = np.array(order, dtype=np.int64)
         self.inverse = np.argsort(self.order)
         self.device = torch.device(device)
@@ -85,16 +88,23 @@ class SpanLayout:
         return torch.cat(parts, dim=1)
 
     def sample(self, raw: torch.Tensor, *, generator: torch.Generator, temperature: float = 1.0,
-               scalars: torch.Tensor | None = None) -> torch.Tensor:
-        """Sampling-time output: one-hot draws from each softmax span (Gumbel-max), tanh on scalars
-        (or the given ``scalars``)."""
-        parts = [torch.tanh(raw[:, :self.n_scalar]) if scalars is None else scalars]
-        for logits in self._blocks(raw):
+               scalars: torch.Tensor | None = None) -> np.ndarray:
+        """Sampling-time output as encoded rows in *encoder* order: one category drawn per softmax span
+        (inverse CDF, one uniform per span) written as a one-hot, and tanh on scalars (or ``scalars``)."""
+        n_rows = raw.shape[0]
+        out = np.zeros((n_rows, self.width), dtype=np.float32)
+        values = torch.tanh(raw[:, :self.n_scalar]) if scalars is None else scalars
+        out[:, self.scalar_columns] = values.detach().cpu().numpy()
+        flat = out.reshape(-1)
+        row_base = (np.arange(n_rows, dtype=np.int64) * self.width)[:, None]
+        for logits, starts in zip(self._blocks(raw), self.group_starts):
             if temperature != 1.0:
                 logits = logits / temperature
-            choice = torch.argmax(logits + _gumbel(logits.shape, generator, raw.device, raw.dtype), dim=-1)
-            parts.append(F.one_hot(choice, logits.shape[-1]).to(raw.dtype).reshape(raw.shape[0], -1))
-        return torch.cat(parts, dim=1)
+            weights = torch.exp(logits - logits.amax(dim=-1, keepdim=True)).cumsum_(dim=-1)  # unnormalised CDF
+            u = torch.rand(weights.shape[:2] + (1,), generator=generator, device=raw.device, dtype=raw.dtype)
+            choice = torch.searchsorted(weights, u * weights[..., -1:]).squeeze(-1).clamp_max_(weights.shape[-1] - 1)
+            flat[(row_base + starts[None, :] + choice.cpu().numpy()).reshape(-1)] = 1.0
+        return out
 
     # ------------------------------------------------------------------ losses
     def cross_entropy(self, raw: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
