@@ -28,8 +28,8 @@ for cls in (veil.CTGANSynthesizer, veil.TVAESynthesizer):
     report[cls.model_name] = {"fit_s_5_epochs": fit_s, "s_per_epoch": fit_s / 5,
                               "sample_200k_s_gpu": time.perf_counter() - t0, "rows": len(sample)}
     # load on a CPU-only process
-    code = ("import veil, torch; s = veil.load(%r); assert s.model_.device_.type == 'cpu'; "
-            "print(len(s.sample(1000, seed=0)), torch.cuda.is_available())" % str(path))
+    code = (f"import veil, torch; s = veil.load({str(path)!r}); assert s.model_.device_.type == 'cpu'; "
+            "print(len(s.sample(1000, seed=0)), torch.cuda.is_available())")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
     report[cls.model_name]["cpu_load"] = (proc.stdout.strip() or proc.stderr.strip()[-400:])

@@ -6,6 +6,7 @@ to a standard-normal score.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -13,8 +14,6 @@ from typing import Any, ClassVar
 from .. import _params as P
 from ..encode.table import TableEncoder
 from ..metadata import Metadata
-from ..models.ctgan import CTGAN
-from ..models.tvae import TVAE
 from ..synthesizer import Synthesizer
 
 log = logging.getLogger("veil")
@@ -27,6 +26,17 @@ LAYER_SIZES = P.Predicate(lambda v: isinstance(v, (tuple, list)) and all(
 DEVICE = P.Predicate(lambda v: isinstance(v, str) and (v in ("auto", "cpu", "cuda") or v.startswith("cuda:")),
                      "'auto', 'cpu', 'cuda' or 'cuda:N'")
 PATIENCE = [P.NONE, POSITIVE_INT]
+
+
+class _LazyClass:
+    """A class attribute naming a class that is imported on first use (torch loads only when a neural
+    model is used, so ``import veil`` and the copula stay light)."""
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def __get__(self, obj: Any, owner: type) -> type:
+        return getattr(importlib.import_module(self.module, __package__), self.name)
 
 
 class _LogEpochs:
@@ -79,7 +89,7 @@ class CTGANSynthesizer(NeuralSynthesizer):
     """CTGAN: a conditional GAN with mode-specific normalisation and training-by-sampling."""
 
     model_name: ClassVar[str] = "ctgan"
-    model_class: ClassVar[type] = CTGAN
+    model_class: ClassVar[type] = _LazyClass("..models.ctgan", "CTGAN")
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "generator_dim": LAYER_SIZES, "discriminator_dim": LAYER_SIZES,
         "generator_lr": POSITIVE_FLOAT, "generator_decay": NON_NEGATIVE_FLOAT,
@@ -115,7 +125,7 @@ class TVAESynthesizer(NeuralSynthesizer):
     """TVAE: a variational autoencoder with per-span Gaussian and cross-entropy losses."""
 
     model_name: ClassVar[str] = "tvae"
-    model_class: ClassVar[type] = TVAE
+    model_class: ClassVar[type] = _LazyClass("..models.tvae", "TVAE")
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "compress_dims": LAYER_SIZES, "decompress_dims": LAYER_SIZES, "l2scale": NON_NEGATIVE_FLOAT,
         "loss_factor": POSITIVE_FLOAT,
