@@ -128,3 +128,13 @@ def test_cuda_without_a_gpu_falls_back_to_cpu(caplog):
     assert "CUDA is not available" in caplog.text
     with pytest.raises(ValueError, match="device must be"):
         resolve_device("tpu")
+
+
+def test_total_cross_entropy_equals_the_sum_of_per_span_terms():
+    layout = SpanLayout(SPANS)
+    g = torch.Generator().manual_seed(3)
+    raw = torch.randn(32, layout.width, generator=g)
+    x = layout.sample(torch.randn(32, layout.width, generator=g), generator=g)
+    per_span = layout.cross_entropy(raw, torch.from_numpy(layout.targets(x)))
+    total = layout.total_cross_entropy(raw, torch.from_numpy(layout.permute(x)))
+    torch.testing.assert_close(total, per_span.sum())

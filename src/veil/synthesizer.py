@@ -24,6 +24,8 @@ log = logging.getLogger("veil")
 
 #: fewer rows than this cannot be learned from
 MIN_ROWS = 2
+#: rows generated and decoded at a time by ``sample``
+SAMPLE_CHUNK = 100_000
 
 
 class Synthesizer:
@@ -126,8 +128,12 @@ class Synthesizer:
         parts: dict[str, pd.Series] = {}
         model_conditions = self._model_conditions(conditions) if conditions else None
         if self.model_ is not None:
-            matrix = self.model_.sample(num_rows, rng=rng, conditions=model_conditions)
-            decoded = self.encoder_.decode(matrix)
+            # chunks bound the memory of the encoded matrix; the rng carries on, so output stays seeded
+            starts = range(0, num_rows, SAMPLE_CHUNK) if num_rows else [0]
+            chunks = [self.encoder_.decode(self.model_.sample(min(SAMPLE_CHUNK, num_rows - start), rng=rng,
+                                                              conditions=model_conditions))
+                      for start in starts]
+            decoded = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
             for name in decoded.columns:
                 parts[name] = decoded[name]
         parts.update(self.resynthesizer_.sample(num_rows, rng=rng))

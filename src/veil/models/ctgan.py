@@ -109,7 +109,8 @@ class CTGAN(TorchModel):
                                            generator=generator)
                 real = torch.cat([data[rows], cond], 1)
                 fake = torch.cat([fake, cond], 1)
-                loss_d = self.critic_(fake, generator).mean() - self.critic_(real, generator).mean()
+                scores = self.critic_(torch.cat([fake, real]), generator)  # one pass; packs never mix
+                loss_d = scores[:batch // pac].mean() - scores[batch // pac:].mean()
                 penalty = gradient_penalty(self.critic_, real, fake, pac, generator)
                 opt_d.zero_grad(set_to_none=True)
                 (loss_d + penalty).backward()

@@ -65,7 +65,6 @@ class TVAE(TorchModel):
         self._build(spans, {}, device, generator)
         layout = self.layout_
         data = torch.from_numpy(layout.permute(matrix)).to(device)
-        targets = torch.from_numpy(layout.targets(matrix)).to(device)
         n, batch = data.shape[0], min(p["batch_size"], data.shape[0])
         params = [*self.encoder_.parameters(), *self.decoder_.parameters(), *self.sigma_.parameters()]
         optimizer = torch.optim.Adam(params, lr=p["learning_rate"], weight_decay=p["l2scale"], **adam_options(device))
@@ -89,7 +88,7 @@ class TVAE(TorchModel):
             sigma = self.sigma_.value
             gaussian = (((x[:, :k] - torch.tanh(raw[:, :k])) ** 2) / (2 * sigma ** 2)).sum() \
                 + torch.log(sigma).sum() * x.shape[0]
-            categorical = layout.cross_entropy(raw, targets[rows]).sum()
+            categorical = layout.total_cross_entropy(raw, x)
             reconstruction = p["loss_factor"] * (gaussian + categorical) / x.shape[0]
             kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp()) / x.shape[0]
             loss = reconstruction + kl

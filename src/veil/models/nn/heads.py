@@ -107,6 +107,16 @@ class SpanLayout:
         return out
 
     # ------------------------------------------------------------------ losses
+    def total_cross_entropy(self, raw: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Sum over rows and softmax spans of the cross-entropy of ``raw`` against one-hot rows ``x``
+        (both in layout order): sum(logsumexp per span) - sum(raw * x) over the softmax columns, so no
+        target index is ever gathered."""
+        soft = raw[:, self.n_scalar:]
+        total = -(soft * x[:, self.n_scalar:]).sum()
+        for logits in self._blocks(raw):
+            total = total + torch.logsumexp(logits, dim=-1).sum()
+        return total
+
     def cross_entropy(self, raw: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of every softmax span of ``raw`` against ``targets`` (``[batch, n_softmax]``)."""
         parts, k = [], 0
