@@ -111,3 +111,14 @@ def test_an_option_the_model_does_not_take_is_refused(tmp_path, mixed_table):
     result = _run("fit", data, "--epochs", 5, "-o", tmp_path / "m.veil")
     assert result.exit_code == 1
     assert "--epochs does not apply to the gaussian_copula model" in result.output
+
+
+def test_error_messages_with_brackets_are_printed_whole(tmp_path):
+    ok = pd.DataFrame({"a": [1, 2, 3, 4], "b": ["x", "y", "x", "y"]})
+    ok.to_csv(tmp_path / "ok.csv", index=False)
+    meta = {"columns": [{"name": "a", "sdtype": "numerical"}, {"name": "b", "sdtype": "categorical"},
+                        {"name": "bold", "sdtype": "numerical"}]}
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    result = _run("fit", tmp_path / "ok.csv", "--metadata", tmp_path / "meta.json", "-o", tmp_path / "m.veil")
+    assert result.exit_code == 1
+    assert "bold" in result.output

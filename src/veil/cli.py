@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import VeilError
@@ -31,10 +32,10 @@ def _friendly(func):
         try:
             return func(*args, **kwargs)
         except VeilError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except (OSError, MemoryError) as exc:
-            err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc.strerror or exc}"
+            err.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc.strerror or exc))}"
                       if isinstance(exc, OSError) else "[bold red]error:[/] out of memory",
                       highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
