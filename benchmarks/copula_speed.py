@@ -60,6 +60,11 @@ def run_worker(python: str, worker: str, train: Path, out: Path, n: int, args) -
     cmd = [python, str(HERE / worker), str(train), "--out", str(out), "--n", str(n),
            "--big", str(args.big), "--fit-repeats", str(args.fit_repeats),
            "--sample-repeats", str(args.sample_repeats)]
+    return run_json_command(cmd, out, worker)
+
+
+def run_json_command(cmd: list[str], out: Path, label: str) -> dict:
+    """Run a worker that prints one JSON line last; its JSON, or {"error": ...} if it failed."""
     out.unlink(missing_ok=True)  # never leave a stale table from an earlier run behind
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -70,8 +75,7 @@ def run_worker(python: str, worker: str, train: Path, out: Path, n: int, args) -
         result = {}
     if proc.returncode != 0 or not result or "error" in result:
         msg = result.get("error") or (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": f"{worker} exited with status {proc.returncode}: {msg}",
-                "stderr_tail": proc.stderr[-3000:]}
+        return {"error": f"{label} exited with status {proc.returncode}: {msg}", "stderr_tail": proc.stderr[-3000:]}
     result["wall_s"] = time.perf_counter() - t0
     return result
 

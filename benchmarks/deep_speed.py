@@ -19,11 +19,10 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
-from copula_speed import cpu_model, ensure_split, fmt, log, score, sdv_python
+from copula_speed import cpu_model, ensure_split, fmt, log, run_json_command, score, sdv_python
 
 HERE = Path(__file__).resolve().parent
 MODELS = ("ctgan", "tvae", "copulagan")
@@ -37,20 +36,7 @@ def run_worker(python: str, worker: str, model: str, train: Path, out: Path, n: 
     cmd = [python, str(HERE / worker), str(train), "--model", model, "--out", str(out), "--n", str(n),
            "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--big", str(args.big),
            "--sample-repeats", str(args.sample_repeats)]
-    out.unlink(missing_ok=True)  # never leave a stale table from an earlier run behind
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    lines = proc.stdout.strip().splitlines()
-    try:
-        result = json.loads(lines[-1]) if lines else {}
-    except json.JSONDecodeError:
-        result = {}
-    if proc.returncode != 0 or not result or "error" in result:
-        msg = result.get("error") or (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": f"{worker} --model {model} exited with status {proc.returncode}: {msg}",
-                "stderr_tail": proc.stderr[-3000:]}
-    result["wall_s"] = time.perf_counter() - t0
-    return result
+    return run_json_command(cmd, out, f"{worker} --model {model}")
 
 
 def markdown(rows: list[dict]) -> str:
