@@ -30,7 +30,7 @@ from .nn.torch_utils import adam_options, build, make_generator
 GUMBEL_TAU = 0.2
 GRADIENT_PENALTY = 10.0
 #: rows generated per forward pass when sampling (bounds memory)
-SAMPLE_CHUNK = 65_536
+SAMPLE_CHUNK = 16_384
 
 
 def gradient_penalty(critic: PacCritic, real: torch.Tensor, fake: torch.Tensor, pac: int,

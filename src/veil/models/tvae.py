@@ -23,7 +23,7 @@ from .nn.heads import SpanLayout
 from .nn.loop import EarlyStopping, train
 from .nn.torch_utils import adam_options, build, make_generator
 
-SAMPLE_CHUNK = 65_536
+SAMPLE_CHUNK = 16_384
 SIGMA_RANGE = (0.01, 1.0)
 
 
