@@ -19,9 +19,11 @@ Conditions = Mapping[int, float]
 
 @runtime_checkable
 class Callback(Protocol):
-    """Receives training progress. Every method is optional in practice; see :class:`Callbacks`."""
+    """Receives training progress (see :func:`veil.models.nn.loop.train`). Each hook is optional:
+    ``on_fit_start(epochs)``, ``on_epoch_end(epoch, losses)`` (returning True stops training) and
+    ``on_fit_end(history)``."""
 
-    def on_epoch_end(self, epoch: int, losses: Mapping[str, float]) -> None: ...
+    def on_epoch_end(self, epoch: int, losses: Mapping[str, float]) -> bool | None: ...
 
 
 @runtime_checkable
@@ -38,10 +40,3 @@ class Model(Protocol):
     @classmethod
     def from_state(cls, config: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> Model: ...
 
-
-def notify_epoch(callbacks: Sequence[Any], epoch: int, losses: Mapping[str, float]) -> None:
-    """Call ``on_epoch_end`` on every callback that has it."""
-    for cb in callbacks:
-        hook = getattr(cb, "on_epoch_end", None)
-        if hook is not None:
-            hook(epoch, dict(losses))

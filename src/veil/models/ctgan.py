@@ -20,11 +20,10 @@ import torch
 from ..encode.spans import Span
 from ..errors import InvalidDataError, InvalidParameterError
 from .base import Conditions
-from .nn.base import TorchModel, set_train
+from .nn.base import TorchModel
 from .nn.blocks import PacCritic, ResidualGenerator
 from .nn.condvec import ConditionalSampler
 from .nn.heads import SpanLayout
-from .nn.loop import EarlyStopping, train
 from .nn.torch_utils import adam_options, build, make_generator
 
 GUMBEL_TAU = 0.2
@@ -77,10 +76,10 @@ class CTGAN(TorchModel):
         if p["batch_size"] % p["pac"] != 0:
             raise InvalidParameterError(f"The 'batch_size' parameter of CTGAN must be a multiple of pac "
                                         f"({p['pac']}). Got {p['batch_size']} instead.")
-        device, _ = self._prepare(matrix, spans)
+        device = self._prepare(matrix, spans)
         generator = make_generator(rng, device)
         sampler = ConditionalSampler(matrix, spans, log_frequency=p["log_frequency"])
-        self._build(spans, {"cond_width": sampler.width, "condition": _condition_state(sampler)}, device, generator)
+        self._build(spans, {"cond_width": sampler.width, "condition": sampler.state()}, device, generator)
         layout = self.layout_
         data = torch.from_numpy(layout.permute(matrix)).to(device)
         batch, emb, pac = p["batch_size"], p["embedding_dim"], p["pac"]
@@ -130,13 +129,8 @@ class CTGAN(TorchModel):
             opt_g.step()
             return {"generator": loss_g.detach(), "discriminator": loss_d.detach()}
 
-        set_train([self.generator_, self.critic_], True)
-        stopper = (EarlyStopping("generator", patience=p["early_stopping_patience"])
-                   if p["early_stopping_patience"] else None)
-        self.history_ = train(step, epochs=p["epochs"], steps_per_epoch=max(matrix.shape[0] // batch, 1),
-                              callbacks=callbacks, early_stopping=stopper)
-        set_train([self.generator_, self.critic_], False)
-        self.spans_ = list(spans)
+        self._run(step, spans, steps_per_epoch=max(matrix.shape[0] // batch, 1), monitor="generator",
+                  callbacks=callbacks)
         return self
 
     # ------------------------------------------------------------------ sample
@@ -144,7 +138,7 @@ class CTGAN(TorchModel):
         self._check_fitted()
         device = self.device_
         generator = make_generator(rng, device)
-        sampler = _condition_sampler(self.condition_arrays_)
+        sampler = ConditionalSampler.from_state(self.condition_arrays_)
         if conditions and (sampler is None or any(k not in sampler.span_ids for k in conditions)):
             raise InvalidDataError("CTGAN conditions on one categorical column at a time")
         out = np.empty((n, self.layout_.width), dtype=np.float32)
@@ -167,26 +161,3 @@ class CTGAN(TorchModel):
             out[:, start + int(code)] = 1.0
         return out
 
-
-# -------------------------------------------------------------------- conditional vector state
-def _condition_state(sampler: ConditionalSampler) -> dict[str, Any] | None:
-    """What sampling needs of the conditional sampler: span ids, widths and real frequencies (JSON)."""
-    if sampler.n_discrete == 0:
-        return None
-    return {"span_ids": sampler.span_ids, "widths": sampler.widths.tolist(),
-            "real_cumulative": sampler.real_cumulative.tolist()}
-
-
-class _FrozenConditions(ConditionalSampler):
-    """A conditional sampler rebuilt from saved state; it can sample vectors but not real rows."""
-
-    def __init__(self, state: dict[str, Any]):  # noqa: D107 - no call to super: no matrix at hand
-        self.span_ids = [int(i) for i in state["span_ids"]]
-        self.widths = np.array(state["widths"], dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(self.widths)[:-1]]).astype(np.int64)
-        self.width = int(self.widths.sum())
-        self.real_cumulative = np.array(state["real_cumulative"], dtype=np.float64)
-
-
-def _condition_sampler(state: dict[str, Any] | None) -> ConditionalSampler | None:
-    return None if state is None else _FrozenConditions(state)

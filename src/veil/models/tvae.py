@@ -17,10 +17,9 @@ from torch import nn
 from ..encode.spans import Span
 from ..errors import InvalidDataError
 from .base import Conditions
-from .nn.base import TorchModel, set_train
+from .nn.base import TorchModel
 from .nn.blocks import MLP
 from .nn.heads import SpanLayout
-from .nn.loop import EarlyStopping, train
 from .nn.torch_utils import adam_options, build, make_generator
 
 SAMPLE_CHUNK = 16_384
@@ -60,7 +59,7 @@ class TVAE(TorchModel):
     def fit(self, matrix: np.ndarray, spans: Sequence[Span], *, rng: np.random.Generator,
             callbacks: Sequence[Any] = ()) -> TVAE:
         p = self.params
-        device, _ = self._prepare(matrix, spans)
+        device = self._prepare(matrix, spans)
         generator = make_generator(rng, device)
         self._build(spans, {}, device, generator)
         layout = self.layout_
@@ -99,12 +98,7 @@ class TVAE(TorchModel):
                 sigma.clamp_(*SIGMA_RANGE)
             return {"loss": loss.detach(), "reconstruction": reconstruction.detach(), "kl": kl.detach()}
 
-        set_train([self.encoder_, self.decoder_], True)
-        stopper = EarlyStopping("loss", patience=p["early_stopping_patience"]) if p["early_stopping_patience"] else None
-        self.history_ = train(step, epochs=p["epochs"], steps_per_epoch=math.ceil(n / batch),
-                              callbacks=callbacks, early_stopping=stopper)
-        set_train([self.encoder_, self.decoder_], False)
-        self.spans_ = list(spans)
+        self._run(step, spans, steps_per_epoch=math.ceil(n / batch), monitor="loss", callbacks=callbacks)
         return self
 
     def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> np.ndarray:

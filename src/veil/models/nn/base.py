@@ -10,7 +10,7 @@ from torch import nn
 
 from ...encode.spans import Span
 from ...errors import InvalidDataError, NotFittedError
-from .heads import SpanLayout
+from .loop import EarlyStopping, Step, train
 from .torch_utils import load_module_arrays, module_arrays, resolve_device
 
 
@@ -48,16 +48,30 @@ class TorchModel:
         return {}
 
     # ------------------------------------------------------------------ shared
-    def _prepare(self, matrix: np.ndarray, spans: Sequence[Span]) -> tuple[torch.device, SpanLayout]:
+    def _prepare(self, matrix: np.ndarray, spans: Sequence[Span]) -> torch.device:
+        """Check the matrix against its spans; the device to train on."""
         if matrix.ndim != 2 or matrix.shape[0] < 2:
             raise InvalidDataError(f"{type(self).__name__} needs a 2-D matrix with at least 2 rows")
-        layout = SpanLayout(spans)
-        if layout.width != matrix.shape[1]:
+        if sum(s.width for s in spans) != matrix.shape[1]:
             raise InvalidDataError("the matrix width does not match its spans")
         if not np.isfinite(matrix).all():
             raise InvalidDataError("the encoded matrix holds NaN or infinite values")
-        device = resolve_device(self.params.get("device"))
-        return device, layout.to(device)
+        return resolve_device(self.params.get("device"))
+
+    def _run(self, step: Step, spans: Sequence[Span], *, steps_per_epoch: int, monitor: str,
+             callbacks: Sequence[Any]) -> None:
+        """Train every network with the shared loop (early stopping on ``monitor`` when asked), then
+        leave them in evaluation mode and mark the model fitted."""
+        networks = [getattr(self, name) for name in self.networks]
+        patience = self.params.get("early_stopping_patience")
+        set_train(networks, True)
+        try:
+            self.history_ = train(step, epochs=self.params["epochs"], steps_per_epoch=steps_per_epoch,
+                                  callbacks=callbacks,
+                                  early_stopping=EarlyStopping(monitor, patience=patience) if patience else None)
+        finally:
+            set_train(networks, False)
+        self.spans_ = list(spans)
 
     def _check_fitted(self) -> None:
         if self.spans_ is None:

@@ -8,6 +8,7 @@ time the category is drawn by its real frequency, or fixed by a condition.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,26 @@ class ConditionalSampler:
         within = np.concatenate([np.concatenate([[0], np.cumsum(c)[:-1]]) for c in counts]) if counts else flat_counts
         self.pair_starts = column_base + within
         self.pair_counts = flat_counts
+
+    def state(self) -> dict[str, Any] | None:
+        """What sampling needs (span ids, widths, real frequencies), as JSON; ``None`` with no category span.
+        A sampler rebuilt from it draws conditional vectors but no real rows."""
+        if self.n_discrete == 0:
+            return None
+        return {"span_ids": self.span_ids, "widths": self.widths.tolist(),
+                "real_cumulative": self.real_cumulative.tolist()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any] | None) -> ConditionalSampler | None:
+        if state is None:
+            return None
+        sampler = cls.__new__(cls)
+        sampler.span_ids = [int(i) for i in state["span_ids"]]
+        sampler.widths = np.array(state["widths"], dtype=np.int64)
+        sampler.offsets = np.concatenate([[0], np.cumsum(sampler.widths)[:-1]]).astype(np.int64)
+        sampler.width = int(sampler.widths.sum())
+        sampler.real_cumulative = np.array(state["real_cumulative"], dtype=np.float64)
+        return sampler
 
     @property
     def n_discrete(self) -> int:
