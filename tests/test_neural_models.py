@@ -48,6 +48,23 @@ def test_same_seed_same_table_and_global_rng_untouched(cls, people):
     assert torch.equal(torch.get_rng_state(), torch_state) and random.getstate() == py_state
 
 
+@pytest.mark.parametrize("cls", [CTGANSynthesizer, TVAESynthesizer])
+def test_chunks_side_by_side_give_the_same_table(cls, people, monkeypatch):
+    synth = cls(**FAST).fit(people)
+    monkeypatch.setattr(veil.synthesizer, "SAMPLE_CHUNK", 128)  # 5 chunks
+    monkeypatch.setattr(type(synth.model_), "chunks_side_by_side", True)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one_at_a_time = synth.sample(600, seed=7)
+        torch.set_num_threads(2)  # two chunks at a time, one torch thread each
+        side_by_side = synth.sample(600, seed=7)
+        assert torch.get_num_threads() == 2  # restored
+    finally:
+        torch.set_num_threads(before)
+    pd.testing.assert_frame_equal(one_at_a_time, side_by_side)
+
+
 @pytest.mark.parametrize("cls", [CTGANSynthesizer, TVAESynthesizer, CopulaGANSynthesizer])
 def test_save_load_round_trip(cls, people, tmp_path):
     synth = cls(**FAST).fit(people)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,7 +25,7 @@ log = logging.getLogger("veil")
 #: fewer rows than this cannot be learned from
 MIN_ROWS = 2
 #: rows generated and decoded at a time by ``sample``
-SAMPLE_CHUNK = 100_000
+SAMPLE_CHUNK = 50_000
 
 
 class Synthesizer:
@@ -128,11 +128,17 @@ class Synthesizer:
         parts: dict[str, pd.Series] = {}
         model_conditions = self._model_conditions(conditions) if conditions else None
         if self.model_ is not None:
-            # chunks bound the memory of the encoded matrix; the rng carries on, so output stays seeded
-            starts = range(0, num_rows, SAMPLE_CHUNK) if num_rows else [0]
-            chunks = [self.encoder_.decode(self.model_.sample(min(SAMPLE_CHUNK, num_rows - start), rng=rng,
-                                                              conditions=model_conditions))
-                      for start in starts]
+            # chunks bound the memory of the encoded rows; each has its own seed drawn from rng up front,
+            # so the output depends only on the seed, however the model runs the chunks (see map_chunks)
+            sizes = [min(SAMPLE_CHUNK, num_rows - start) for start in range(0, num_rows, SAMPLE_CHUNK)] or [0]
+            seeds = rng.integers(2**63, size=len(sizes))
+
+            def sample_chunk(size: int, chunk_seed: int) -> pd.DataFrame:
+                rows = self.model_.sample(size, rng=np.random.default_rng(chunk_seed), conditions=model_conditions)
+                return self.encoder_.decode(rows)
+
+            map_chunks = getattr(self.model_, "map_chunks", None) or _map_in_order
+            chunks = list(map_chunks(sample_chunk, sizes, seeds))
             decoded = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
             for name in decoded.columns:
                 parts[name] = decoded[name]
@@ -177,6 +183,11 @@ class Synthesizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+
+def _map_in_order(fn: Callable[..., pd.DataFrame], *iterables: Iterable[Any]) -> Iterator[pd.DataFrame]:
+    """How sampling chunks run unless the model says otherwise (``map_chunks``): one after the other."""
+    return map(fn, *iterables)
 
 
 def _check_table(table: Any) -> None:

@@ -9,7 +9,7 @@ import pytest
 from faker import Faker
 
 from veil.encode import CopulaEncoder, TableEncoder
-from veil.encode.spans import span_slices, total_width
+from veil.encode.spans import SpanSample, span_slices, total_width
 from veil.errors import InvalidDataError, InvalidParameterError, NotFittedError
 from veil.metadata.model import Column, Metadata
 
@@ -159,6 +159,19 @@ def test_decode_takes_argmax_of_soft_outputs(data, fitted):
         if span.activation == "softmax":
             soft[:, cols] = soft[:, cols] * 0.6 + 0.4 / span.width
     assert_same(fitted.decode(soft), table, LEARNED)
+
+
+def test_decode_reads_the_compact_span_sample_like_the_matrix(data, fitted):
+    table, _ = data
+    matrix = fitted.encode(table, rng=np.random.default_rng(2), dtype=np.float64)
+    slices = span_slices(fitted.spans)
+    scalars = np.stack([matrix[:, c.start] for s, c in zip(fitted.spans, slices) if s.kind == "scalar"], axis=1)
+    codes = np.stack([matrix[:, c].argmax(1) for s, c in zip(fitted.spans, slices) if s.kind != "scalar"], axis=1)
+    compact = SpanSample(scalars, codes)
+    np.testing.assert_array_equal(compact.to_matrix(fitted.spans), matrix.astype(np.float32))
+    assert_same(fitted.decode(compact), table, LEARNED)
+    with pytest.raises(InvalidDataError, match="SpanSample with .* scalar and .* code columns"):
+        fitted.decode(SpanSample(scalars[:, 1:], codes))
 
 
 def test_state_is_json_and_reproduces_decode(data, fitted):

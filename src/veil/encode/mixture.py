@@ -239,10 +239,14 @@ class ModeNormalizer:
         return scalar, onehot
 
     def inverse(self, scalar: np.ndarray, modes: np.ndarray | None = None) -> np.ndarray:
-        """Values from scalars and mode scores (argmax picks the mode; outputs may be soft)."""
+        """Values from scalars and modes: mode scores of shape (n, n_modes), where argmax picks the mode
+        (outputs may be soft), or the modes' codes of shape (n,)."""
         self._check_fitted()
         scalar = np.asarray(scalar, dtype=np.float64)
-        mode = np.zeros(scalar.size, dtype=np.int64) if modes is None else np.argmax(modes, axis=1)
+        if modes is None:
+            mode = np.zeros(scalar.size, dtype=np.int64)
+        else:
+            mode = modes if modes.ndim == 1 else np.argmax(modes, axis=1)
         return scalar * 4.0 * self.stds[mode] + self.means[mode]
 
     def center(self) -> float:

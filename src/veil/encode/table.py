@@ -25,7 +25,7 @@ from .categorical import CategoricalCodec
 from .datetime import DatetimeCodec
 from .mixture import METHODS, Normalizer, make_normalizer, normalizer_from_state
 from .numeric import NumericalCodec
-from .spans import Span, span_slices, total_width
+from .spans import Span, SpanSample, span_slices, total_width
 
 Codec = NumericalCodec | DatetimeCodec | CategoricalCodec
 _CODECS = {c.kind: c for c in (NumericalCodec, DatetimeCodec, CategoricalCodec)}
@@ -201,24 +201,42 @@ class TableEncoder:
                 out[:, next(slices)] = modes
         return out
 
-    def decode(self, matrix: np.ndarray) -> pd.DataFrame:
-        """The learned columns, with their original dtypes, from a (possibly soft) model output."""
+    def decode(self, rows: np.ndarray | SpanSample) -> pd.DataFrame:
+        """The learned columns, with their original dtypes, from a model output: an encoded matrix, whose
+        softmax spans may be soft scores (argmax picks the entry), or a :class:`SpanSample`."""
         self._check_fitted()
-        matrix = check_matrix(matrix, self.width, "TableEncoder")
-        slices = iter(span_slices(self.spans))
+        scalar_of, code_of, n_rows = self._span_reader(rows)
+        spans = iter(range(len(self.spans)))
         data: dict[str, pd.Series] = {}
         for codec, norm, has_missing in zip(self.codecs_, self.normalizers_, self.has_missing_):
             if norm is None:
-                data[codec.name] = codec.from_codes(np.argmax(matrix[:, next(slices)], axis=1))
+                data[codec.name] = codec.from_codes(code_of(next(spans)))
                 continue
-            missing = np.argmax(matrix[:, next(slices)], axis=1) == 1 if has_missing else None
-            scalar = matrix[:, next(slices)][:, 0].astype(np.float64)
-            modes = matrix[:, next(slices)] if norm.n_modes else None
+            missing = code_of(next(spans)) == 1 if has_missing else None
+            scalar = scalar_of(next(spans)).astype(np.float64)
+            modes = code_of(next(spans)) if norm.n_modes else None
             x = norm.inverse(scalar, modes)
             if missing is not None:
                 x[missing] = np.nan
             data[codec.name] = codec.from_float(x)
-        return pd.DataFrame(data, index=pd.RangeIndex(len(matrix)))
+        return pd.DataFrame(data, index=pd.RangeIndex(n_rows))
+
+    def _span_reader(self, rows: np.ndarray | SpanSample):
+        """(scalar of span i, code of span i, number of rows) for a matrix or a SpanSample."""
+        if isinstance(rows, SpanSample):
+            scalar_index, code_index = {}, {}
+            for i, span in enumerate(self.spans):
+                target = scalar_index if span.kind == "scalar" else code_index
+                target[i] = len(target)
+            if rows.scalars.shape[1:] != (len(scalar_index),) or rows.codes.shape[1:] != (len(code_index),) \
+                    or len(rows.scalars) != len(rows.codes):
+                raise InvalidDataError(
+                    f"TableEncoder expects a SpanSample with {len(scalar_index)} scalar and {len(code_index)} "
+                    f"code columns per row; got {rows.scalars.shape} and {rows.codes.shape}.")
+            return (lambda i: rows.scalars[:, scalar_index[i]]), (lambda i: rows.codes[:, code_index[i]]), len(rows)
+        matrix = check_matrix(rows, self.width, "TableEncoder")
+        slices = span_slices(self.spans)
+        return (lambda i: matrix[:, slices[i].start]), (lambda i: np.argmax(matrix[:, slices[i]], axis=1)), len(matrix)
 
     # ------------------------------------------------------------------ conditions
     def discrete_spans(self) -> list[int]:

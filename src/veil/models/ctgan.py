@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ..encode.spans import Span
+from ..encode.spans import Span, SpanSample
 from ..errors import InvalidDataError, InvalidParameterError
 from .base import Conditions
 from .nn.base import TorchModel
@@ -29,7 +29,7 @@ from .nn.torch_utils import adam_options, build, make_generator
 GUMBEL_TAU = 0.2
 GRADIENT_PENALTY = 10.0
 #: rows generated per forward pass when sampling (bounds memory)
-SAMPLE_CHUNK = 16_384
+SAMPLE_CHUNK = 4_096
 
 
 def gradient_penalty(critic: PacCritic, real: torch.Tensor, fake: torch.Tensor, pac: int,
@@ -118,7 +118,9 @@ class CTGAN(TorchModel):
             noise = torch.randn(batch, emb, generator=generator, device=device)
             raw = self.generator_(torch.cat([noise, cond], 1))
             fake = layout.activate(raw, tau=GUMBEL_TAU, generator=generator)
+            self.critic_.requires_grad_(False)  # the generator's step needs no critic weight gradients
             loss_g = -self.critic_(torch.cat([fake, cond], 1), generator).mean()
+            self.critic_.requires_grad_(True)
             if sampler.n_discrete:  # the condition's column must show the condition's category
                 position = soft_of_discrete[column]
                 wanted = torch.zeros(batch, len(layout.softmax_spans), dtype=torch.long, device=device)
@@ -134,14 +136,14 @@ class CTGAN(TorchModel):
         return self
 
     # ------------------------------------------------------------------ sample
-    def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> np.ndarray:
+    def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> SpanSample:
         self._check_fitted()
         device = self.device_
         generator = make_generator(rng, device)
         sampler = ConditionalSampler.from_state(self.condition_arrays_)
         if conditions and (sampler is None or any(k not in sampler.span_ids for k in conditions)):
             raise InvalidDataError("CTGAN conditions on one categorical column at a time")
-        out = np.empty((n, self.layout_.width), dtype=np.float32)
+        parts = []
         self.generator_.eval()
         with torch.no_grad():
             for start in range(0, n, SAMPLE_CHUNK):
@@ -153,11 +155,11 @@ class CTGAN(TorchModel):
                     cond = torch.from_numpy(vec).to(device)
                 noise = torch.randn(size, self.params["embedding_dim"], generator=generator, device=device)
                 raw = self.generator_(torch.cat([noise, cond], 1))
-                out[start:start + size] = self.layout_.sample(raw, generator=generator)
+                parts.append(self.layout_.sample(raw, generator=generator))
+        out = SpanSample.concat(parts) if parts else self.layout_.empty_sample()
         if conditions:  # the generator was conditioned on the value; the row shows it exactly
             (span_index, code), = conditions.items()
-            start = sum(s.width for s in self.spans_[:span_index])
-            out[:, start:start + self.spans_[span_index].width] = 0.0
-            out[:, start + int(code)] = 1.0
+            softmax_in_span_order = sorted(self.layout_.softmax_spans)
+            out.codes[:, softmax_in_span_order.index(span_index)] = int(code)
         return out
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
 from scipy.special import ndtri
 
 DISTRIBUTIONS: tuple[str, ...] = ("empirical", "norm", "truncnorm", "beta", "gamma", "uniform")
@@ -52,17 +51,17 @@ class Marginal:
         if kind == "beta":
             span = hi - lo
             inner = np.clip((x - lo) / span, 1e-6, 1 - 1e-6)
-            a, b, _, _ = stats.beta.fit(inner, floc=0.0, fscale=1.0)
+            a, b, _, _ = _stats().beta.fit(inner, floc=0.0, fscale=1.0)
             return cls("beta", {"a": float(a), "b": float(b), "loc": lo, "scale": span})
         if kind == "gamma":
             loc = lo - 1e-6 * max(1.0, abs(lo))
-            a, _, scale = stats.gamma.fit(x, floc=loc)
+            a, _, scale = _stats().gamma.fit(x, floc=loc)
             return cls("gamma", {"a": float(a), "loc": loc, "scale": float(scale)})
         raise ValueError(f"unknown distribution {kind!r}")
 
     # --------------------------------------------------------------- transforms
     def _frozen(self):
-        p = self.params
+        p, stats = self.params, _stats()
         if self.kind == "norm":
             return stats.norm(loc=p["loc"], scale=p["scale"])
         if self.kind == "uniform":
@@ -111,12 +110,24 @@ class Marginal:
         return cls(kind, {k: float(v) for k, v in config["params"].items()}, knots)
 
 
+def _stats():
+    """scipy.stats, imported on first use: it costs about 50 MB of memory that only the parametric
+    marginals need."""
+    from scipy import stats
+
+    return stats
+
+
+def _normal_pdf(z: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+
+
 def interval_normal_means(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """E[Z | Phi(Z) in (lower, upper)] for a standard normal Z, vectorised."""
     a = ndtri(np.clip(lower, 0.0, 1.0))
     b = ndtri(np.clip(upper, 0.0, 1.0))
-    density_a = np.where(np.isfinite(a), stats.norm.pdf(np.where(np.isfinite(a), a, 0.0)), 0.0)
-    density_b = np.where(np.isfinite(b), stats.norm.pdf(np.where(np.isfinite(b), b, 0.0)), 0.0)
+    density_a = np.where(np.isfinite(a), _normal_pdf(np.where(np.isfinite(a), a, 0.0)), 0.0)
+    density_b = np.where(np.isfinite(b), _normal_pdf(np.where(np.isfinite(b), b, 0.0)), 0.0)
     width = upper - lower
     safe = np.where(width > 0, width, 1.0)
     return np.where(width > 0, (density_a - density_b) / safe, np.where(np.isfinite(a), a, 0.0))

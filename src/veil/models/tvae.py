@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..encode.spans import Span
+from ..encode.spans import Span, SpanSample
 from ..errors import InvalidDataError
 from .base import Conditions
 from .nn.base import TorchModel
@@ -22,7 +22,7 @@ from .nn.blocks import MLP
 from .nn.heads import SpanLayout
 from .nn.torch_utils import adam_options, build, make_generator
 
-SAMPLE_CHUNK = 16_384
+SAMPLE_CHUNK = 4_096
 SIGMA_RANGE = (0.01, 1.0)
 
 
@@ -46,6 +46,7 @@ class TVAE(TorchModel):
         "early_stopping_patience": None,
     }
     networks: ClassVar[tuple[str, ...]] = ("encoder_", "decoder_", "sigma_")
+    chunks_side_by_side: ClassVar[bool] = True
 
     def _build(self, spans: Sequence[Span], extra: Mapping[str, Any], device: torch.device,
                generator: torch.Generator) -> None:
@@ -68,18 +69,17 @@ class TVAE(TorchModel):
         params = [*self.encoder_.parameters(), *self.decoder_.parameters(), *self.sigma_.parameters()]
         optimizer = torch.optim.Adam(params, lr=p["learning_rate"], weight_decay=p["l2scale"], **adam_options(device))
         k = layout.n_scalar
-        order = {"perm": torch.randperm(n, generator=generator, device=device), "pos": 0}
+        order = {"perm": torch.arange(n, device=device), "pos": n}
 
-        def next_rows() -> torch.Tensor:
+        def next_batch() -> torch.Tensor:  # a new permutation of the rows every epoch
             if order["pos"] >= n:
                 order["perm"], order["pos"] = torch.randperm(n, generator=generator, device=device), 0
             rows = order["perm"][order["pos"]:order["pos"] + batch]
             order["pos"] += batch
-            return rows
+            return data[rows]
 
         def step() -> dict[str, torch.Tensor]:
-            rows = next_rows()
-            x = data[rows]
+            x = next_batch()
             mu, logvar = self.encoder_(x).chunk(2, dim=1)
             eps = torch.randn(mu.shape, generator=generator, device=device)
             z = mu + eps * torch.exp(0.5 * logvar)
@@ -101,14 +101,14 @@ class TVAE(TorchModel):
         self._run(step, spans, steps_per_epoch=math.ceil(n / batch), monitor="loss", callbacks=callbacks)
         return self
 
-    def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> np.ndarray:
+    def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> SpanSample:
         self._check_fitted()
         if conditions:
             raise InvalidDataError("TVAE has no native conditioning; conditional sampling comes with issue 8")
         device = self.device_
         generator = make_generator(rng, device)
-        out = np.empty((n, self.layout_.width), dtype=np.float32)
         k = self.layout_.n_scalar
+        parts = []
         with torch.no_grad():
             for start in range(0, n, SAMPLE_CHUNK):
                 size = min(SAMPLE_CHUNK, n - start)
@@ -116,5 +116,5 @@ class TVAE(TorchModel):
                 raw = self.decoder_(z)
                 noise = torch.randn(size, k, generator=generator, device=device)
                 scalars = (torch.tanh(raw[:, :k]) + noise * self.sigma_.value).clamp(-1.0, 1.0)
-                out[start:start + size] = self.layout_.sample(raw, generator=generator, scalars=scalars)
-        return out
+                parts.append(self.layout_.sample(raw, generator=generator, scalars=scalars))
+        return SpanSample.concat(parts) if parts else self.layout_.empty_sample()

@@ -1,7 +1,8 @@
 """What every torch model shares: parameters, device, seeded generator, state without pickle."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,13 +17,16 @@ from .torch_utils import load_module_arrays, module_arrays, resolve_device
 
 class TorchModel:
     """Base of the neural models. Subclasses set ``name``, ``defaults`` and ``networks`` and write
-    ``_build(spans, extra)``, ``_train(...)`` and ``_generate(...)``."""
+    ``_build(spans, extra, device, generator)``, ``fit(...)`` and ``sample(...)``."""
 
     name: ClassVar[str] = ""
     #: parameter name -> default
     defaults: ClassVar[dict[str, Any]] = {}
     #: attribute names of the fitted networks that are saved
     networks: ClassVar[tuple[str, ...]] = ()
+    #: run sampling chunks two at a time on a CPU (see :meth:`map_chunks`); worth it where the network is
+    #: small next to the random draws and decoding around it
+    chunks_side_by_side: ClassVar[bool] = False
 
     def __init__(self, **params: Any):
         unknown = sorted(set(params) - set(self.defaults))
@@ -72,6 +76,28 @@ class TorchModel:
         finally:
             set_train(networks, False)
         self.spans_ = list(spans)
+
+    def map_chunks(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[Any]:
+        """Run independent sampling chunks (``fn`` over ``iterables``), two at a time where it pays.
+
+        One chunk at a time, torch spreads each operation over its threads, but the random number
+        generators and much of the decoding run on one thread. For models that set
+        ``chunks_side_by_side``, on a CPU with several torch threads, two chunks run side by side
+        instead, each on one torch thread (TVAE on Adult, two cores: 200,000 rows in 0.37 s instead of
+        0.47 s, for about 65 MB more peak memory; CTGAN gains 7% for 240 MB, so it does not). Each
+        chunk has its own seed, so the result is the same either way. While they run, torch's thread
+        count is 1 for the whole process; it is restored afterwards.
+        """
+        tasks = list(zip(*iterables))
+        threads = torch.get_num_threads()
+        if not self.chunks_side_by_side or self.device_.type != "cpu" or threads < 2 or len(tasks) < 2:
+            return iter([fn(*task) for task in tasks])
+        torch.set_num_threads(1)
+        try:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                return iter(list(pool.map(lambda task: fn(*task), tasks)))
+        finally:
+            torch.set_num_threads(threads)
 
     def _check_fitted(self) -> None:
         if self.spans_ is None:

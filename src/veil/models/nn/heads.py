@@ -6,7 +6,8 @@ first, then the softmax spans (modes, categories, missing flags) grouped by widt
 contiguous block that reshapes, without copying, to ``[batch, n_spans, width]``, so a Gumbel-softmax or
 a cross-entropy over every span is a few tensor operations per distinct width: no loop per span, none
 per row, and no gather or scatter in the training step. Models permute their data once at fit
-(:meth:`SpanLayout.permute`) and their samples back once (:meth:`SpanLayout.unpermute`).
+(:meth:`SpanLayout.permute`) and hand their samples back as a :class:`~veil.encode.spans.SpanSample`
+(:meth:`SpanLayout.sample`): no one-hot is written, and none is read back by an argmax.
 """
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ...encode.spans import Span, span_slices
+from ...encode.spans import SOFTMAX_KINDS, Span, SpanSample, span_slices
 
-SOFTMAX_KINDS = ("mode", "category", "missing")
+_UNDERFLOW = 1e-30  # a span sum below this has lost precision to float32 underflow
 
 
 class SpanLayout:
@@ -54,6 +55,14 @@ class SpanLayout:
         self.inverse = np.argsort(self.order)
         self.device = torch.device(device)
         self._inverse_t = torch.from_numpy(self.inverse).to(self.device)
+        # softmax columns (layout order, after the scalars) -> their span; a 0/1 matrix that sums columns by span
+        widths = torch.tensor([spans[i].width for i in self.softmax_spans], dtype=torch.long)
+        span_of_column = torch.repeat_interleave(torch.arange(len(widths)), widths)
+        self._span_of_column = span_of_column.to(self.device)
+        self._span_sum = torch.nn.functional.one_hot(span_of_column, len(widths)).to(self.device, torch.float32)
+        self._span_offsets = (torch.cumsum(widths, 0) - widths).to(self.device)
+        # softmax spans in layout order -> in span order (the order of SpanSample.codes)
+        self._codes_order = torch.from_numpy(np.argsort(self.softmax_spans)).to(self.device)
 
     def to(self, device: torch.device | str) -> SpanLayout:
         return SpanLayout(self.spans, device)
@@ -74,59 +83,76 @@ class SpanLayout:
                   for start, n, w in self.groups]
         return np.concatenate(blocks, axis=1) if blocks else np.zeros((len(matrix), 0), dtype=np.int64)
 
-    def _blocks(self, raw: torch.Tensor):
+    def _blocks(self, raw: torch.Tensor, offset: int = 0):
+        """Each group of ``raw`` as ``[batch, n spans, width]``; ``offset``: columns missing from ``raw``'s left."""
         for start, n, w in self.groups:
-            yield raw[:, start:start + n * w].reshape(raw.shape[0], n, w)
+            yield raw[:, start - offset:start - offset + n * w].reshape(raw.shape[0], n, w)
 
     # ------------------------------------------------------------------ activations
     def activate(self, raw: torch.Tensor, *, tau: float, generator: torch.Generator) -> torch.Tensor:
-        """Training-time output: tanh on scalars, Gumbel-softmax (temperature ``tau``) on softmax spans."""
-        parts = [torch.tanh(raw[:, :self.n_scalar])]
-        for logits in self._blocks(raw):
-            gumbel = _gumbel(logits.shape, generator, raw.device, raw.dtype)
-            parts.append(torch.softmax((logits + gumbel) / tau, dim=-1).reshape(raw.shape[0], -1))
+        """Training-time output: tanh on scalars, Gumbel-softmax (temperature ``tau``) on softmax spans
+        (one Gumbel draw for all of them, then a softmax per span group)."""
+        k = self.n_scalar
+        parts = [torch.tanh(raw[:, :k])]
+        if self.groups:
+            noisy = (raw[:, k:] + _gumbel(raw[:, k:].shape, generator, raw.device, raw.dtype)) / tau
+            parts += [torch.softmax(block, dim=-1).reshape(raw.shape[0], -1) for block in self._blocks(noisy, offset=k)]
         return torch.cat(parts, dim=1)
 
     def sample(self, raw: torch.Tensor, *, generator: torch.Generator, temperature: float = 1.0,
-               scalars: torch.Tensor | None = None) -> np.ndarray:
-        """Sampling-time output as encoded rows in *encoder* order: one category drawn per softmax span
-        (inverse CDF, one uniform per span) written as a one-hot, and tanh on scalars (or ``scalars``)."""
-        n_rows = raw.shape[0]
-        out = np.zeros((n_rows, self.width), dtype=np.float32)
+               scalars: torch.Tensor | None = None) -> SpanSample:
+        """Sampling-time output: one entry drawn per softmax span (inverse CDF, one uniform per span),
+        and tanh of the scalars (or ``scalars``), as a :class:`SpanSample`."""
         values = torch.tanh(raw[:, :self.n_scalar]) if scalars is None else scalars
-        out[:, self.scalar_columns] = values.detach().cpu().numpy()
-        flat = out.reshape(-1)
-        row_base = (np.arange(n_rows, dtype=np.int64) * self.width)[:, None]
-        for logits, starts in zip(self._blocks(raw), self.group_starts):
-            if temperature != 1.0:
-                logits = logits / temperature
-            weights = torch.exp(logits - logits.amax(dim=-1, keepdim=True)).cumsum_(dim=-1)  # unnormalised CDF
-            u = torch.rand(weights.shape[:2] + (1,), generator=generator, device=raw.device, dtype=raw.dtype)
-            choice = torch.searchsorted(weights, u * weights[..., -1:]).squeeze(-1).clamp_max_(weights.shape[-1] - 1)
-            flat[(row_base + starts[None, :] + choice.cpu().numpy()).reshape(-1)] = 1.0
-        return out
+        soft = raw[:, self.n_scalar:] if temperature == 1.0 else raw[:, self.n_scalar:] / temperature
+        # one shift per row (its largest logit) instead of a max per span; spans that underflow redo it
+        weights = torch.exp(soft - soft.amax(dim=1, keepdim=True))
+        choices = []
+        for (start, n, w), logits in zip(self.groups, self._blocks(soft, offset=self.n_scalar)):
+            cdf = weights[:, start - self.n_scalar:start - self.n_scalar + n * w].reshape(-1, n, w).cumsum(dim=-1)
+            if bool((cdf[..., -1] < _UNDERFLOW).any()):
+                cdf = torch.exp(logits - logits.amax(dim=-1, keepdim=True)).cumsum_(dim=-1)
+            u = torch.rand(cdf.shape[:2] + (1,), generator=generator, device=raw.device, dtype=raw.dtype)
+            choices.append(torch.searchsorted(cdf, u * cdf[..., -1:]).squeeze(-1).clamp_max_(w - 1))
+        codes = (torch.cat(choices, dim=1).index_select(1, self._codes_order) if choices
+                 else torch.zeros(raw.shape[0], 0, dtype=torch.long, device=raw.device))
+        return SpanSample(values.detach().cpu().numpy(), codes.cpu().numpy())
+
+    def empty_sample(self) -> SpanSample:
+        """A sample of no rows."""
+        return SpanSample(np.zeros((0, self.n_scalar), dtype=np.float32),
+                          np.zeros((0, len(self.softmax_spans)), dtype=np.int64))
 
     # ------------------------------------------------------------------ losses
+    def span_logsumexp(self, raw: torch.Tensor) -> torch.Tensor:
+        """log-sum-exp of every softmax span of ``raw`` (layout order): ``[batch, n_softmax]``.
+
+        One exp and one matrix product for all spans (a log-sum-exp per span group dominated TVAE's
+        step). Each row is shifted by its largest softmax logit; if a whole span then underflows (its
+        logits more than ~70 below another span's), the rows are shifted span by span instead, so the
+        result is always exact."""
+        soft = raw[:, self.n_scalar:]
+        if not self.groups:
+            return soft.new_zeros(raw.shape[0], 0)
+        peak = soft.detach().amax(dim=1, keepdim=True)
+        sums = torch.exp(soft - peak) @ self._span_sum.to(raw.dtype)
+        if bool((sums < _UNDERFLOW).any()):
+            with torch.no_grad():
+                peak = torch.cat([block.amax(dim=-1) for block in self._blocks(raw.detach())], dim=1)
+            sums = torch.exp(soft - peak.index_select(1, self._span_of_column)) @ self._span_sum.to(raw.dtype)
+        return torch.log(sums) + peak
+
     def total_cross_entropy(self, raw: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Sum over rows and softmax spans of the cross-entropy of ``raw`` against one-hot rows ``x``
-        (both in layout order): sum(logsumexp per span) - sum(raw * x) over the softmax columns, so no
-        target index is ever gathered."""
-        soft = raw[:, self.n_scalar:]
-        total = -(soft * x[:, self.n_scalar:]).sum()
-        for logits in self._blocks(raw):
-            total = total + torch.logsumexp(logits, dim=-1).sum()
-        return total
+        (both in layout order): sum of the spans' log-sum-exp minus sum(raw * x) over the softmax columns,
+        so no target index is ever gathered."""
+        k = self.n_scalar
+        return self.span_logsumexp(raw).sum() - (raw[:, k:] * x[:, k:]).sum()
 
     def cross_entropy(self, raw: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of every softmax span of ``raw`` against ``targets`` (``[batch, n_softmax]``)."""
-        parts, k = [], 0
-        for logits in self._blocks(raw):
-            n = logits.shape[1]
-            logp = torch.log_softmax(logits, dim=-1)
-            parts.append(-logp.gather(-1, targets[:, k:k + n].unsqueeze(-1)).squeeze(-1))
-            k += n
-        return torch.cat(parts, dim=1) if parts else raw.new_zeros(raw.shape[0], 0)
-
+        picked = raw[:, self.n_scalar:].gather(1, targets + self._span_offsets)
+        return self.span_logsumexp(raw) - picked
 
 def _gumbel(shape: torch.Size, generator: torch.Generator, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     u = torch.rand(shape, generator=generator, device=device, dtype=dtype).clamp_min_(1e-10)
