@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 
 from veil.errors import InvalidDataError, InvalidParameterError
-from veil.evaluate.fidelity import (
+from veil.metadata import Column, Metadata
+from veil.metrics.fidelity import (
     column_pair_trends,
     column_shapes,
     ks_complement,
     quality_score,
     tv_complement,
 )
-from veil.metadata import Column, Metadata
 
 BOTH = pytest.mark.parametrize("compat", [True, False])
 

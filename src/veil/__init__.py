@@ -4,6 +4,7 @@
     >>> synth = veil.GaussianCopulaSynthesizer().fit(table)
     >>> synthetic = synth.sample(1000, seed=0)
     >>> synth.save("people.veil"); same = veil.load("people.veil")
+    >>> veil.evaluate(table, synthetic, holdout=unseen, target="income").to_html("report.html")
 """
 from ._version import __version__
 from .errors import (
@@ -28,6 +29,8 @@ from .synthesizers import (
 
 __all__ = [
     "Column",
+    "evaluate",
+    "Evaluation",
     "CopulaGANSynthesizer",
     "CTGANSynthesizer",
     "FastMLPreset",
@@ -46,3 +49,13 @@ __all__ = [
     "write_table",
     "__version__",
 ]
+
+
+def __getattr__(name: str):
+    """``veil.evaluate`` and ``veil.Evaluation``, imported on first use: the metrics need scikit-learn,
+    which a script that only fits and samples should not pay for."""
+    if name in ("evaluate", "Evaluation"):
+        from .metrics import evaluation
+
+        return getattr(evaluation, name)
+    raise AttributeError(f"module 'veil' has no attribute {name!r}")

@@ -93,14 +93,22 @@ def quality_score(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: Metadat
                   max_rows: int = MAX_ROWS, seed: int = 0, sdmetrics_compat: bool = True) -> dict[str, float]:
     """``column_shapes`` and ``column_pair_trends`` (the mean score of each property, NaN scores left
     out) and ``overall`` (the mean of the two), all in [0, 1]."""
+    return quality_report(real, synthetic, metadata, max_rows=max_rows, seed=seed,
+                          sdmetrics_compat=sdmetrics_compat)[0]
+
+
+def quality_report(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: Metadata, *, max_rows: int = MAX_ROWS,
+                   seed: int = 0, sdmetrics_compat: bool = True) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+    """(:func:`quality_score`, :func:`column_shapes`, :func:`column_pair_trends`) from one pass over the data."""
     prepared = _prepare(real, synthetic, metadata, max_rows, seed, sdmetrics_compat)
     if not prepared:
         raise InvalidDataError("the real and synthetic tables share no learned column to score; "
                                "check that both have the columns the metadata describes")
-    shapes = _mean(_shapes(prepared)["score"])
-    details = _pairs(prepared)
-    pairs = _mean(details.loc[details["contributes"], "score"])
-    return {"column_shapes": shapes, "column_pair_trends": pairs, "overall": _mean(pd.Series([shapes, pairs]))}
+    shapes_table, pairs_table = _shapes(prepared), _pairs(prepared)
+    shapes = _mean(shapes_table["score"])
+    pairs = _mean(pairs_table.loc[pairs_table["contributes"], "score"])
+    scores = {"column_shapes": shapes, "column_pair_trends": pairs, "overall": _mean(pd.Series([shapes, pairs]))}
+    return scores, shapes_table, pairs_table
 
 
 # ----------------------------------------------------------------------------------------- metrics
