@@ -87,6 +87,7 @@ def measure(args: argparse.Namespace, fit: Callable[[], Any], sample: Callable[[
     big_s, big_all, big = best_of(args.sample_repeats, lambda: sample(synth, args.big))
     rows_big = len(big)
     del big
+    rss_sample = rss_mib()  # the peak over fit and the 200k-row samples, before the scored sample is written
     out = {}
     if args.n:
         t0 = time.perf_counter()
@@ -97,7 +98,8 @@ def measure(args: argparse.Namespace, fit: Callable[[], Any], sample: Callable[[
         "system": system, "model": args.model, "epochs": args.epochs, "batch_size": args.batch_size,
         "fit_s": fit_s, "preprocess_s": pre_s, "train_s": train_s, "s_per_epoch": train_s / args.epochs,
         "sample_big_s": big_s, "sample_big_all_s": big_all, "rows_big": rows_big, **out,
-        "rss_before_fit_mib": rss_start, "peak_rss_fit_mib": rss_fit, "peak_rss_mib": rss_mib(),
+        "rss_before_fit_mib": rss_start, "peak_rss_fit_mib": rss_fit,
+        "peak_rss_sample_mib": rss_sample, "peak_rss_mib": rss_mib(),
         "versions": {"python": platform.python_version(), "torch": torch.__version__, **versions},
         "torch_threads": torch.get_num_threads(), "threadpools": threadpools(),
         "env_threads": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",

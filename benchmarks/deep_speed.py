@@ -27,7 +27,8 @@ from copula_speed import cpu_model, ensure_split, fmt, log, run_json_command, sc
 HERE = Path(__file__).resolve().parent
 MODELS = ("ctgan", "tvae", "copulagan")
 FULL_EPOCHS = 300
-HEAD = ["model", "system", "s/epoch", "fit s", "sample 200k s", "peak MB", "quality", "shapes", "pairs",
+HEAD = ["model", "system", "s/epoch", "fit s", "sample 200k s", "peak MB fit",
+        "peak MB fit+sample", "quality", "shapes", "pairs",
         "TSTR F1", "AUC", "DCR share"]
 
 
@@ -48,7 +49,8 @@ def markdown(rows: list[dict]) -> str:
         j = r.get("judge", {})
         q, t = j.get("quality", {}), j.get("tstr", {})
         cells = [r["model"], r["system"], fmt(r["s_per_epoch"], 3), fmt(r["fit_s"], 1), fmt(r["sample_big_s"]),
-                 fmt(r["peak_rss_fit_mib"], 0), fmt(q.get("overall"), 4), fmt(q.get("column_shapes"), 4),
+                 fmt(r["peak_rss_fit_mib"], 0), fmt(r.get("peak_rss_sample_mib", float("nan")), 0),
+                 fmt(q.get("overall"), 4), fmt(q.get("column_shapes"), 4),
                  fmt(q.get("column_pair_trends"), 4), fmt(t.get("macro_f1"), 4), fmt(t.get("auc"), 4),
                  fmt(j.get("privacy", {}).get("dcr_share"), 4)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -126,8 +128,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{machine['platform']}; 1-min load average {fmt(load_before)} before, "
           f"{fmt(machine['load_1min_after'])} after (other work on the machine skews timings)")
     print("s/epoch = (fit s - preprocessing s) / epochs, split at the first torch optimizer; peak MB = the "
-          "worker's maximum resident set (MiB) by the end of fit; sampling 200k: best of "
-          f"{args.sample_repeats}")
+          "worker's maximum resident set (MiB) by the end of fit, and by the end of the 200k-row samples; "
+          f"sampling 200k: best of {args.sample_repeats}")
     for r in rows:
         if "error" in r:
             print(f"- {r['model']} / {r['side']}: not measured: {r['error']}")
@@ -135,7 +137,9 @@ def main(argv: list[str] | None = None) -> None:
         vers = ", ".join(f"{k} {v}" for k, v in r["versions"].items())
         print(f"- {r['model']} / {r['system']}: preprocessing {r['preprocess_s']:.2f} s, training "
               f"{r['train_s']:.1f} s; peak RSS {r['peak_rss_fit_mib']:.0f} MiB by the end of fit, "
-              f"{r['peak_rss_mib']:.0f} MiB after sampling; torch threads {r['torch_threads']}; {vers}")
+              f"{r.get('peak_rss_sample_mib', float('nan')):.0f} MiB after sampling 200k rows, "
+              f"{r['peak_rss_mib']:.0f} MiB after writing the scored sample; torch threads {r['torch_threads']}; "
+              f"{vers}")
         if "judge" in r and "error" in r["judge"]:
             print(f"  judge failed: {r['judge']['error']}")
 

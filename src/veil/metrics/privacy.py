@@ -14,10 +14,10 @@ synthesizer never saw, so that "close to the training rows" can be told from "cl
   (random guesses). Success rates are Wilson score estimates with 95% intervals, and
   ``risk = (main - control) / (1 - control)``, clipped to [0, 1]: the part of the attack's success that
   comes from the training rows themselves rather than from what any real row of the population tells.
+* group sizes - :func:`k_anonymity`, :func:`l_diversity` and :func:`unique_matches`.
 
 Every function that takes the three tables takes them in the order of :func:`veil.evaluate`:
 ``(train, synthetic, holdout, metadata, ...)``.
-* group sizes - :func:`k_anonymity`, :func:`l_diversity` and :func:`unique_matches`.
 
 Distance between two rows (as in SDMetrics' DCR metrics): the mean over the compared columns of, for
 numbers and datetimes (as days), ``|a - b|`` divided by the column's range in the training table and

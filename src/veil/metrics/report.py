@@ -22,6 +22,7 @@ th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: ta
 .card .value { font-size: 1.5rem; font-weight: 600; } .card .verdict { font-size: 0.85rem; color: #555; }
 .good { border-left: 5px solid #389826; } .fair { border-left: 5px solid #d9a400; }
 .bad { border-left: 5px solid #cb3c33; } .info { border-left: 5px solid #888; }
+.wide { overflow-x: auto; max-width: 100%; }
 .grid { display: flex; flex-wrap: wrap; gap: 0.6rem; } .note { color: #555; font-size: 0.85rem; }
 """
 
@@ -147,4 +148,4 @@ def _table(frame) -> str:
             text = _value(float(v)) if isinstance(v, (float, np.floating)) else str(v)
             cells.append(f'<td class="num">{escape(text)}</td>' if numeric else f"<td>{escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    return f"<div class=\"wide\"><table><tr>{head}</tr>{''.join(body)}</table></div>"

@@ -69,11 +69,11 @@ def histograms(series: Sequence[tuple[str, str, np.ndarray]], *, bins: int = 20,
 
 
 def bars(categories: Sequence[str], series: Sequence[tuple[str, str, np.ndarray]], *, width: int = 360,
-         height: int = 180, title: str = "") -> str:
+         height: int = 200, title: str = "") -> str:
     """Grouped bars: the share of each category (rows) in each sample (series of shares, same order)."""
     if not categories:
         return _empty(width, height, title, "no values")
-    left, right, upper, lower = 40, 10, 22, 48
+    left, right, upper, lower = 40, 10, 22, 70
     plot_w, plot_h = width - left - right, height - upper - lower
     top = max(float(np.max(s)) for _, _, s in series) or 1.0
     slot = plot_w / len(categories)
