@@ -29,7 +29,7 @@ from .nn.torch_utils import adam_options, build, make_generator
 GUMBEL_TAU = 0.2
 GRADIENT_PENALTY = 10.0
 #: rows generated per forward pass when sampling (bounds memory)
-SAMPLE_CHUNK = 4_096
+SAMPLE_CHUNK = 2_048
 
 
 def gradient_penalty(critic: PacCritic, real: torch.Tensor, fake: torch.Tensor, pac: int,

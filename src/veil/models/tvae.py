@@ -22,7 +22,7 @@ from .nn.blocks import MLP
 from .nn.heads import SpanLayout
 from .nn.torch_utils import adam_options, build, make_generator
 
-SAMPLE_CHUNK = 4_096
+SAMPLE_CHUNK = 2_048
 SIGMA_RANGE = (0.01, 1.0)
 
 
