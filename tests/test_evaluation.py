@@ -69,6 +69,14 @@ def test_html_report_is_standalone_and_escaped(tables, tmp_path):
         assert heading in html
 
 
+def test_model_compatibility_on_request(tables):
+    train, holdout, synthetic = tables
+    ev = veil.evaluate(train.iloc[:400], synthetic.iloc[:400], holdout=holdout.iloc[:200], model_compatibility=True)
+    compat = ev.details["model_compatibility"]
+    assert set(compat["column"]) == set(train.columns)
+    assert (compat["trained_on_real"] - compat["trained_on_synthetic"]).abs().max() < 0.3  # same population
+
+
 def test_without_holdout_utility_and_privacy_are_skipped_with_a_reason(tables):
     train, _, synthetic = tables
     ev = veil.evaluate(train, synthetic)

@@ -176,6 +176,8 @@ def evaluate(train: Annotated[Path, typer.Option("--train", help="the real rows 
                  "--quasi-identifiers", help="comma-separated columns for k-anonymity")] = None,
              sensitive: Annotated[str | None, typer.Option("--sensitive", help="column for l-diversity and "
                                                                                "attribute inference")] = None,
+             model_compatibility: Annotated[bool, typer.Option(
+                 "--model-compatibility", help="also predict every column from the others (slower)")] = False,
              report: Annotated[Path | None, typer.Option("--report", help="write the HTML report here")] = None,
              json_path: Annotated[Path | None, typer.Option("--json", help="write the figures as JSON here")] = None,
              seed: Annotated[int, typer.Option("--seed", min=0)] = 0) -> None:
@@ -188,7 +190,8 @@ def evaluate(train: Annotated[Path, typer.Option("--train", help="the real rows 
                                                          ("holdout", holdout)) if path is not None}
     qis = [c.strip() for c in quasi_identifiers.split(",") if c.strip()] if quasi_identifiers else None
     result = run_evaluation(tables["train"], tables["synthetic"], holdout=tables.get("holdout"), target=target,
-                            quasi_identifiers=qis, sensitive=sensitive, seed=seed)
+                            quasi_identifiers=qis, sensitive=sensitive, model_compatibility=model_compatibility,
+                            seed=seed)
     view = Table(title="veil evaluation")
     for name in ("measure", "value", "verdict"):
         view.add_column(name)
