@@ -43,6 +43,22 @@ def test_sample_gives_one_hot_draws_that_follow_the_softmax():
     np.testing.assert_allclose(out.mean(0), [0.2, 0.3, 0.5], atol=0.01)
 
 
+def test_sample_follows_each_spans_softmax_even_far_below_the_others():
+    layout = SpanLayout([Span("category", 2, "x"), Span("category", 3, "y"), Span("scalar", 1, "z")])
+    row = torch.cat([torch.log(torch.tensor([0.9, 0.1])), torch.log(torch.tensor([0.2, 0.3, 0.5])) - 500.0])
+    raw = torch.cat([torch.zeros(1), row]).repeat(40_000, 1)  # layout order: the scalar first
+    out = layout.sample(raw, generator=torch.Generator().manual_seed(0))
+    assert out.codes.shape == (40_000, 2) and out.scalars.shape == (40_000, 1)
+    np.testing.assert_allclose(np.bincount(out.codes[:, 0], minlength=2) / 40_000, [0.9, 0.1], atol=0.01)
+    np.testing.assert_allclose(np.bincount(out.codes[:, 1], minlength=3) / 40_000, [0.2, 0.3, 0.5], atol=0.01)
+
+
+def test_sample_of_scalars_only():
+    layout = SpanLayout([Span("scalar", 1, "a"), Span("scalar", 1, "b")])
+    out = layout.sample(torch.zeros(5, 2), generator=torch.Generator().manual_seed(0))
+    assert out.codes.shape == (5, 0) and np.allclose(out.scalars, 0.0)
+
+
 def test_sample_writes_encoder_order():
     layout = SpanLayout(SPANS)
     raw = torch.zeros(500, layout.width)

@@ -59,7 +59,7 @@ class SpanLayout:
         widths = torch.tensor([spans[i].width for i in self.softmax_spans], dtype=torch.long)
         span_of_column = torch.repeat_interleave(torch.arange(len(widths)), widths)
         self._span_of_column = span_of_column.to(self.device)
-        self._span_sum = torch.nn.functional.one_hot(span_of_column, len(widths)).to(self.device, torch.float32)
+        self._span_sum = (span_of_column[:, None] == torch.arange(len(widths))[None, :]).to(self.device, torch.float32)
         self._span_offsets = (torch.cumsum(widths, 0) - widths).to(self.device)
         # softmax spans in layout order -> in span order (the order of SpanSample.codes)
         self._codes_order = torch.from_numpy(np.argsort(self.softmax_spans)).to(self.device)
@@ -106,7 +106,7 @@ class SpanLayout:
         values = torch.tanh(raw[:, :self.n_scalar]) if scalars is None else scalars
         soft = raw[:, self.n_scalar:] if temperature == 1.0 else raw[:, self.n_scalar:] / temperature
         # one shift per row (its largest logit) instead of a max per span; spans that underflow redo it
-        weights = torch.exp(soft - soft.amax(dim=1, keepdim=True))
+        weights = torch.exp(soft - soft.amax(dim=1, keepdim=True)) if self.groups else soft
         choices = []
         for (start, n, w), logits in zip(self.groups, self._blocks(soft, offset=self.n_scalar)):
             cdf = weights[:, start - self.n_scalar:start - self.n_scalar + n * w].reshape(-1, n, w).cumsum(dim=-1)
