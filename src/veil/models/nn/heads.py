@@ -155,5 +155,6 @@ class SpanLayout:
         return self.span_logsumexp(raw) - picked
 
 def _gumbel(shape: torch.Size, generator: torch.Generator, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    u = torch.rand(shape, generator=generator, device=device, dtype=dtype).clamp_min_(1e-10)
-    return u.log_().neg_().clamp_min_(1e-10).log_().neg_()
+    """Standard Gumbel noise: -log(E) with E ~ Exponential(1)."""
+    draws = torch.empty(shape, device=device, dtype=dtype).exponential_(generator=generator)
+    return draws.clamp_min_(1e-20).log_().neg_()

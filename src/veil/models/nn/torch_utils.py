@@ -83,8 +83,8 @@ def dropout(x: torch.Tensor, p: float, generator: torch.Generator, training: boo
     """Inverted dropout with an explicit generator (``nn.Dropout`` draws from the global one)."""
     if not training or p <= 0:
         return x
-    keep = torch.rand(x.shape, generator=generator, device=x.device) >= p
-    return x * keep / (1.0 - p)
+    scale = torch.empty_like(x).bernoulli_(1.0 - p, generator=generator).div_(1.0 - p)  # 0 or 1/(1-p)
+    return x * scale
 
 
 def module_arrays(module: nn.Module, prefix: str) -> dict[str, np.ndarray]:
