@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -24,11 +25,16 @@ __all__ = ["OptimizerClock", "best_of", "measure", "parse_args", "rss_mib"]
 
 
 class OptimizerClock:
-    """Remembers when the first torch optimizer was made after :meth:`reset`."""
+    """Remembers when the first torch optimizer was made after :meth:`reset`, and when every optimizer
+    step ended (a global post-step hook), so that each epoch's time can be told apart."""
 
     def __init__(self) -> None:
         self.first: float | None = None
+        self.steps: list[float] = []
         import torch
+        from torch.optim.optimizer import register_optimizer_step_post_hook
+
+        register_optimizer_step_post_hook(lambda *_: self.steps.append(time.perf_counter()))
 
         base = torch.optim.Optimizer
         original = base.__init__
@@ -44,6 +50,16 @@ class OptimizerClock:
 
     def reset(self) -> None:
         self.first = None
+        self.steps = []
+
+    def epoch_seconds(self, epochs: int) -> list[float]:
+        """Seconds of each epoch: the optimizer steps cut into ``epochs`` equal runs (every epoch of
+        these models takes the same number of steps), the first one timed from the first optimizer."""
+        if not self.steps or self.first is None or len(self.steps) % epochs:
+            return []
+        per = len(self.steps) // epochs
+        ends = [self.first] + self.steps[per - 1::per]
+        return [b - a for a, b in zip(ends[:-1], ends[1:])]
 
 
 def parse_args(doc: str) -> argparse.Namespace:
@@ -84,6 +100,7 @@ def measure(args: argparse.Namespace, fit: Callable[[], Any], sample: Callable[[
         raise RuntimeError("no torch optimizer was made during fit; cannot split preprocessing from training")
     pre_s = clock.first - t0
     train_s = fit_s - pre_s
+    epoch_s = clock.epoch_seconds(args.epochs)
     big_s, big_all, big = best_of(args.sample_repeats, lambda: sample(synth, args.big))
     rows_big = len(big)
     del big
@@ -97,6 +114,8 @@ def measure(args: argparse.Namespace, fit: Callable[[], Any], sample: Callable[[
     print(json.dumps({
         "system": system, "model": args.model, "epochs": args.epochs, "batch_size": args.batch_size,
         "fit_s": fit_s, "preprocess_s": pre_s, "train_s": train_s, "s_per_epoch": train_s / args.epochs,
+        "epoch_s": epoch_s, "epoch_s_median": statistics.median(epoch_s) if epoch_s else None,
+        "epoch_s_min": min(epoch_s) if epoch_s else None,
         "sample_big_s": big_s, "sample_big_all_s": big_all, "rows_big": rows_big, **out,
         "rss_before_fit_mib": rss_start, "peak_rss_fit_mib": rss_fit,
         "peak_rss_sample_mib": rss_sample, "peak_rss_mib": rss_mib(),
