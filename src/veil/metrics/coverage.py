@@ -24,7 +24,7 @@ from sklearn.metrics import roc_auc_score
 from ..errors import InvalidDataError
 from ..metadata import Column, Metadata
 from ._checks import check_common, check_int, check_tables
-from .fidelity import _NUMERIC, _SCORED, _as_number, _categories
+from .fidelity import _NUMERIC, _as_number, _categories, scored_columns
 from .utility import category_codes
 
 N_BINS = 10
@@ -146,10 +146,7 @@ def _columns(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: Metadata, ma
     if max_rows is not None:
         real, synthetic = _sample(real, max_rows, seed), _sample(synthetic, max_rows, seed)
     out = []
-    for col in metadata:
-        if not (col.learned and col.modelled_as in _SCORED and col.name in real.columns
-                and col.name in synthetic.columns):
-            continue
+    for col in scored_columns(metadata, real, synthetic):
         r, s = real[col.name], synthetic[col.name]
         if isinstance(r, pd.DataFrame) or isinstance(s, pd.DataFrame):
             raise InvalidDataError(f"column {col.name!r} appears more than once in a table")

@@ -14,6 +14,7 @@ from .._version import __version__
 from ..errors import InvalidDataError, InvalidParameterError
 from ..metadata import Metadata
 from . import coverage, fidelity, privacy, utility
+from ._checks import check_int
 
 #: rows of each table used by the metrics that sample (stated in the report)
 MAX_ROWS = 50_000
@@ -254,11 +255,8 @@ def _distributions(train, synthetic, meta, max_rows, seed) -> dict[str, dict[str
     real = fidelity._sample(train, min(max_rows, 20_000), rng)
     syn = fidelity._sample(synthetic, min(max_rows, 20_000), rng)
     out: dict[str, dict[str, Any]] = {}
-    for col in meta:
-        if not (col.learned and col.modelled_as in ("numerical", "datetime", "categorical", "boolean")
-                and col.name in real.columns and col.name in syn.columns):
-            continue
-        if col.modelled_as in ("numerical", "datetime"):
+    for col in fidelity.scored_columns(meta, real, syn):
+        if col.modelled_as in fidelity._NUMERIC:
             out[col.name] = {"kind": "numeric", "real": fidelity._as_number(real[col.name], col),
                              "synthetic": fidelity._as_number(syn[col.name], col)}
         else:
@@ -338,7 +336,5 @@ def _check_inputs(train, synthetic, holdout, metadata, target, quasi_identifiers
             if missing:
                 raise InvalidDataError(f"{what} column {column!r} is not in the {' and '.join(missing)} table; "
                                        f"the train table has {list(train.columns)}")
-    if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 100:
-        raise InvalidParameterError(f"The 'max_rows' parameter must be an int >= 100. Got {max_rows!r} instead.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidParameterError(f"The 'seed' parameter must be an int >= 0. Got {seed!r} instead.")
+    check_int("max_rows", max_rows, 100)
+    check_int("seed", seed, 0)

@@ -41,6 +41,7 @@ import pandas as pd
 
 from ..errors import InvalidDataError, InvalidParameterError
 from ..metadata import Column, Metadata
+from ._checks import check_common, check_tables
 
 MAX_ROWS = 50_000
 N_BINS = 10
@@ -229,18 +230,17 @@ def _mean(scores: pd.Series) -> float:
 
 
 # ------------------------------------------------------------------------------------- preparation
+def scored_columns(metadata: Metadata, *tables: pd.DataFrame) -> list[Column]:
+    """The columns every metric scores: learned, numerical, datetime, categorical or boolean, and held by
+    all of ``tables``."""
+    return [c for c in metadata
+            if c.learned and c.modelled_as in _SCORED and all(c.name in t.columns for t in tables)]
+
+
 def _check(real: object, synthetic: object, metadata: object, max_rows: object, seed: object,
            compat: object) -> None:
-    for name, table in (("real", real), ("synthetic", synthetic)):
-        if not isinstance(table, pd.DataFrame):
-            raise InvalidDataError(f"the {name} table must be a pandas DataFrame, got {type(table).__name__}")
-    if not isinstance(metadata, Metadata):
-        raise InvalidParameterError(f"metadata must be a veil Metadata, got {type(metadata).__name__}")
-    if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
-        raise InvalidParameterError(f"The 'max_rows' parameter must be an int in the range [1, inf). "
-                                    f"Got {max_rows!r} instead.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidParameterError(f"The 'seed' parameter must be an int in the range [0, inf). Got {seed!r} instead.")
+    check_tables({"real": real, "synthetic": synthetic})
+    check_common(metadata, seed=seed, max_rows=max_rows)
     if not isinstance(compat, (bool, np.bool_)):
         raise InvalidParameterError(f"The 'sdmetrics_compat' parameter must be a bool. Got {compat!r} instead.")
 
@@ -255,8 +255,7 @@ def _prepare(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: Metadata, ma
              seed: int, compat: bool) -> list[_Prepared]:
     _check(real, synthetic, metadata, max_rows, seed, compat)
     compat = bool(compat)
-    columns = [c for c in metadata if c.learned and c.modelled_as in _SCORED
-               and c.name in real.columns and c.name in synthetic.columns]
+    columns = scored_columns(metadata, real, synthetic)
     rng = np.random.default_rng(seed)
     real = _sample(real, int(max_rows), rng)
     synthetic = _sample(synthetic, int(max_rows), rng)

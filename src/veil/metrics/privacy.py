@@ -40,7 +40,7 @@ import pandas as pd
 from ..errors import InvalidDataError, InvalidParameterError
 from ..metadata import Column, Metadata
 from ._checks import check_common, check_int
-from .fidelity import _as_number, _as_text
+from .fidelity import _NUMERIC, _as_number, _as_text, scored_columns
 
 MAX_ROWS = 20_000
 MIA_MAX_ROWS = 50_000
@@ -50,8 +50,6 @@ N_ATTACKS = 500
 #: a numeric secret guessed within this relative distance of the truth counts as right
 RELATIVE_TOLERANCE = 0.05
 _Z95 = 1.959963984540054
-_NUMERIC = ("numerical", "datetime")
-_SCORED = ("numerical", "datetime", "categorical", "boolean")
 _CLIP = 1e4  # scaled numbers are clipped to +-_CLIP ranges; missing numbers sit beyond, at _MISSING
 _MISSING = _CLIP + 2.0
 _BLOCK_CELLS = 1 << 19  # distances are computed in blocks of about this many (query, reference) pairs
@@ -898,8 +896,7 @@ def _check_tables(tables: dict[str, object], min_rows: dict[str, int]) -> None:
 
 
 def _compared_columns(metadata: Metadata, tables: dict[str, pd.DataFrame]) -> list[Column]:
-    columns = [c for c in metadata if c.learned and c.modelled_as in _SCORED
-               and all(c.name in t.columns for t in tables.values())]
+    columns = scored_columns(metadata, *tables.values())
     if not columns:
         raise InvalidDataError(f"the {', '.join(tables)} tables share no learned numerical, datetime, categorical "
                                "or boolean column to compare; check that all of them have the columns the "

@@ -33,7 +33,7 @@ from sklearn.metrics import f1_score, r2_score, roc_auc_score
 from ..errors import InvalidDataError, InvalidParameterError
 from ..metadata import Column, Metadata
 from ._checks import check_common, check_tables
-from .fidelity import _NUMERIC, _SCORED, _as_number, _as_text
+from .fidelity import _NUMERIC, _SCORED, _as_number, _as_text, scored_columns
 
 MODELS = ("hist_gradient_boosting", "linear")
 TASKS = ("classification", "regression")
@@ -184,13 +184,11 @@ def _target_column(metadata: Metadata, name: object, tables: list[pd.DataFrame])
 
 def _scored_columns(metadata: Metadata, tables: list[pd.DataFrame]) -> list[Column]:
     """The learned, scored columns that all three tables hold."""
-    out = []
-    for c in metadata:
-        if c.learned and c.modelled_as in _SCORED and all(c.name in t.columns for t in tables):
-            for table_name, table in zip(_TABLES, tables):
-                if isinstance(table[c.name], pd.DataFrame):
-                    raise InvalidDataError(f"column {c.name!r} appears more than once in the {table_name} table")
-            out.append(c)
+    out = scored_columns(metadata, *tables)
+    for c in out:
+        for table_name, table in zip(_TABLES, tables):
+            if isinstance(table[c.name], pd.DataFrame):
+                raise InvalidDataError(f"column {c.name!r} appears more than once in the {table_name} table")
     return out
 
 
