@@ -1,6 +1,8 @@
 """The shared torch pieces: span heads, conditional vectors, the training loop, seeded building."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -158,3 +160,29 @@ def test_total_cross_entropy_equals_the_sum_of_per_span_terms():
     per_span = layout.cross_entropy(raw, torch.from_numpy(layout.targets(x)))
     total = layout.total_cross_entropy(raw, torch.from_numpy(layout.permute(x)))
     torch.testing.assert_close(total, per_span.sum())
+
+
+def test_gumbel_noise_has_the_gumbel_moments():
+    from veil.models.nn.heads import _gumbel
+
+    g = torch.Generator().manual_seed(0)
+    noise = _gumbel(torch.Size([400_000]), g, torch.device("cpu"), torch.float32)
+    assert torch.isfinite(noise).all()
+    assert abs(noise.mean().item() - 0.5772) < 0.01  # Euler-Mascheroni constant
+    assert abs(noise.var().item() - math.pi ** 2 / 6) < 0.03
+    # P(G <= 0) = exp(-1)
+    assert abs((noise <= 0).float().mean().item() - math.exp(-1)) < 0.005
+
+
+def test_dropout_keeps_the_expected_share_and_mean():
+    from veil.models.nn.torch_utils import dropout
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.ones(200, 1000)
+    out = dropout(x, 0.5, g, training=True)
+    assert set(out.unique().tolist()) == {0.0, 2.0}
+    assert abs((out > 0).float().mean().item() - 0.5) < 0.01
+    assert abs(out.mean().item() - 1.0) < 0.02
+    assert torch.equal(dropout(x, 0.5, g, training=False), x)
+    again = dropout(x, 0.5, torch.Generator().manual_seed(0), training=True)
+    assert torch.equal(out, again)  # the generator decides the mask

