@@ -23,13 +23,33 @@ PII_COLUMNS = {
     "when": "date_of_birth", "card": "credit_card", "host": "ip_address", "site": "url",
     "domicile": "street_address", "konto": "iban", "v6": "ip_address", "kunde": "person_name",
     "strasse_nr": "street_address", "movil": "phone",
+    # national identity numbers: found by value alone, or (plain 9-digit BSN / SIN) with a name hint
+    "documento": "national_id", "extranjero": "national_id", "secu": "national_id", "cf_cliente": "national_id",
+    "ref_uk": "national_id", "bsn": "national_id", "numero_assurance_sociale": "national_id",
 }
+_NINO_FIRST, _NINO_SECOND = "ABCEGHJKLMNOPRSTWXYZ", "ABCEGHJKLMNPRSTWXYZ"
+
+
+def make_ninos(n: int, rng: np.random.Generator) -> list[str]:
+    """Valid UK National Insurance numbers (Faker's en_GB ones all use the never-issued prefix ZZ),
+    half of them written with spaces."""
+    out = []
+    while len(out) < n:
+        prefix = rng.choice(list(_NINO_FIRST)) + rng.choice(list(_NINO_SECOND))
+        if prefix in ("BG", "GB", "KN", "NK", "NT", "TN", "ZZ"):
+            continue
+        digits = "".join(rng.choice(list("0123456789"), 6))
+        suffix = rng.choice(list("ABCD"))
+        out.append(f"{prefix} {digits[:2]} {digits[2:4]} {digits[4:]} {suffix}" if len(out) % 2
+                   else prefix + digits + suffix)
+    return out
 
 
 @pytest.fixture(scope="module")
 def people() -> pd.DataFrame:
-    en, es, de = Faker("en_US"), Faker("es_ES"), Faker("de_DE")
-    for i, fake in enumerate((en, es, de)):
+    en, es, de, fr, it, nl, ca = (Faker(loc) for loc in ("en_US", "es_ES", "de_DE", "fr_FR", "it_IT", "nl_NL",
+                                                          "en_CA"))
+    for i, fake in enumerate((en, es, de, fr, it, nl, ca)):
         fake.seed_instance(100 + i)
     rng = np.random.default_rng(1)
     sale = pd.Timestamp("2014-05-02") + pd.to_timedelta(rng.integers(0, 390, N), unit="D")
@@ -49,6 +69,13 @@ def people() -> pd.DataFrame:
         "kunde": [de.name() for _ in range(N)],
         "strasse_nr": [de.street_address() for _ in range(N)],
         "movil": [es.phone_number() for _ in range(N)],
+        "documento": [es.nif() for _ in range(N)],  # DNI
+        "extranjero": [es.nie() for _ in range(N)],
+        "secu": [fr.ssn() for _ in range(N)],  # NIR, Corsican 2A / 2B included
+        "cf_cliente": [it.ssn() for _ in range(N)],  # codice fiscale
+        "ref_uk": make_ninos(N, rng),
+        "bsn": [nl.ssn() for _ in range(N)],
+        "numero_assurance_sociale": [ca.ssn() for _ in range(N)],  # SIN, '123 456 782'
         # ordinary columns, some with names that suggest personal data
         "email": rng.integers(0, 1_000_000, N),
         "age": rng.integers(18, 90, N),
@@ -59,6 +86,12 @@ def people() -> pd.DataFrame:
         "zip_count": rng.integers(0, 600_000, N),
         "name": rng.choice(["basic", "premium", "family plan"], N),
         "comment": [en.sentence(nb_words=12) for _ in range(N)],
+        # 9-digit numbers: about one in ten passes the BSN or the SIN check by chance, so valid BSNs under a
+        # neutral name, and random numbers under a national id name, are not personal data
+        "nummer": [nl.ssn() for _ in range(N)],
+        "sin": rng.integers(10**8, 10**9, N),
+        "nie_code": [f"{x:09d}" for x in rng.integers(0, 10**9, N)],
+        "ref_no": [f"{x:09d}" for x in rng.integers(0, 10**9, N)],
     })
 
 
@@ -83,10 +116,12 @@ def test_pii_fixture_covers_every_kind(detected: Metadata):
 
 
 def test_found_by_value_alone_under_a_misleading_name(detected: Metadata):
-    for column in ("contact", "col_7", "host", "site", "area", "when"):
+    for column in ("contact", "col_7", "host", "site", "area", "when", "documento", "extranjero", "secu",
+                   "cf_cliente", "ref_uk"):
         assert detected[column].detected_by == "value"
         assert detected[column].confidence >= 0.9
     assert detected["nombre"].detected_by == "name+value"
+    assert detected["bsn"].detected_by == detected["numero_assurance_sociale"].detected_by == "name+value"
     assert detected["when"].datetime_format == "%Y-%m-%d"
 
 
@@ -102,6 +137,9 @@ def test_ordinary_columns_are_not_pii(detected: Metadata):
     assert detected["comment"].sdtype == "text"
     assert detected["customer_id"].sdtype == "id"
     assert detected.primary_key == "customer_id"
+    assert detected["nummer"].sdtype == "id"  # valid BSNs, but 9 digits and no name hint
+    assert (detected["sin"].sdtype, detected["sin"].representation) == ("numerical", "int")
+    assert detected["nie_code"].sdtype == detected["ref_no"].sdtype == "id"
     expected = set(PII_COLUMNS)
     assert {c.name for c in detected.pii_columns} == expected
 
@@ -344,6 +382,116 @@ def test_phone_shapes():
     plain = pd.Series(["5551234567"])
     assert det.phone_fraction(plain) == 0.0 and det.phone_fraction(plain, plain_digits=True) == 1.0
     assert det.phone_fraction(pd.Series(["123-45-6789", "2014-10-13", "12.5", "192.168.100.100"])) < 0.3
+
+
+def test_phone_numbers_must_be_possible():
+    """Phone-shaped strings that phonenumbers cannot read as a number of a possible length do not count."""
+    impossible = pd.Series(["+1 555 123 456",       # 9 digits after +1: too short for North America
+                            "+44 20 7946 09581",    # 11 digits after +44: too long for the UK
+                            "+33 1 23 45 67 890",   # 10 digits after +33: too long for France
+                            "+999 123 456 7890",    # no country has the code 999
+                            "234-567-890-1234"])    # 13 digits, no country code: no plan here has them
+    for value in impossible:
+        assert det.phone_fraction(pd.Series([value]), plain_digits=True) == 0.0, value
+    possible = pd.Series(["(555) 123-4567", "+49 30 1234567", "+34 912 345 678", "06 12 34 56 78",
+                          "+39 0925141776"])
+    assert det.phone_fraction(possible) == 1.0
+    assert det.phone_fraction(pd.concat([possible, impossible], ignore_index=True)) == pytest.approx(0.5)
+    assert det.phone_fraction(pd.concat([possible, impossible], ignore_index=True),
+                              np.array([9] * 5 + [1] * 5)) == pytest.approx(0.9)
+
+
+def _wrong_last(value: str, alphabet: str) -> str:
+    """``value`` with its last character (the check) replaced by the next one of ``alphabet``."""
+    return value[:-1] + alphabet[(alphabet.index(value[-1]) + 1) % len(alphabet)]
+
+
+@pytest.mark.parametrize(("scheme", "locale", "method", "alphabet"), [
+    ("dni", "es_ES", "nif", "ABCDEFGHJKLMNPQRSTVWXYZ"), ("nie", "es_ES", "nie", "ABCDEFGHJKLMNPQRSTVWXYZ"),
+    ("codice_fiscale", "it_IT", "ssn", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"), ("bsn", "nl_NL", "ssn", "0123456789"),
+    ("sin", "en_CA", "ssn", "0123456789")])
+def test_national_id_validators_reject_wrong_check_characters(scheme: str, locale: str, method: str,
+                                                             alphabet: str):
+    fake = Faker(locale)
+    fake.seed_instance(11)
+    good = pd.Series([getattr(fake, method)() for _ in range(300)])
+    valid = det.NATIONAL_ID_VALIDATORS[scheme]
+    assert valid(good).all()
+    assert not valid(good.map(lambda v: _wrong_last(v, alphabet))).any()
+    assert (det.national_id_schemes(good, plain_digits=True) != "").all()
+
+
+def test_nir_key_and_corsica():
+    fake = Faker("fr_FR")
+    fake.seed_instance(3)
+    good = pd.Series([fake.ssn() for _ in range(500)])
+    assert det.nir_valid(good).all()
+    key = good.str[-2:].astype(int)
+    assert not det.nir_valid(good.str[:-2] + ((key % 97) + 1).map("{:02d}".format)).any()
+    assert not det.nir_valid(good.str[:3] + "13" + good.str[5:]).any()  # month 13 does not exist
+    body = 1_850_578_006_084  # a man born in May 1985 in department 78
+    assert det.nir_valid(pd.Series([f"{body}{97 - body % 97:02d}", f"1 85 05 78 006 084 {97 - body % 97:02d}"])
+                         ).all()
+    corsica = 2_690_219_123_456  # 2A (read as 19 for the key) ...
+    assert det.nir_valid(pd.Series([f"269022A123456{97 - corsica % 97:02d}"])).all()
+    assert not det.nir_valid(pd.Series([f"269022B123456{97 - corsica % 97:02d}"])).any()  # ... not 2B (18)
+
+
+def test_nino_rules():
+    ninos = pd.Series(["AB123456C", "AB 12 34 56 D", "ce123456a", "OA123456B"])
+    assert det.nino_valid(ninos).all()
+    bad = pd.Series(["ZZ123456C",   # ZZ: never issued (Faker's en_GB numbers all use it)
+                     "GB123456A",   # never issued
+                     "DA123456A",   # D never starts one
+                     "AO123456A",   # O is never the second letter
+                     "AB123456E",   # suffix A-D only
+                     "AB12345C"])   # six digits
+    assert not det.nino_valid(bad).any()
+    zz = Faker("en_GB")
+    zz.seed_instance(0)
+    assert det.national_id_fraction(pd.Series([zz.ssn() for _ in range(100)])) == 0.0
+
+
+def test_plain_nine_digit_numbers_need_a_national_id_name():
+    rng = np.random.default_rng(4)
+    random9 = [f"{x:09d}" for x in rng.integers(0, 10**9, 1000)]
+    nl = Faker("nl_NL")
+    nl.seed_instance(4)
+    bsns = [nl.ssn() for _ in range(1000)]
+    ssns = [f"{a:03d}-{b:02d}-{c:04d}" for a, b, c in zip(rng.integers(1, 600, 1000), rng.integers(1, 100, 1000),
+                                                          rng.integers(1, 10_000, 1000))]
+    chance = det.national_id_fraction(pd.Series(random9), plain_digits=True)
+    assert 0.1 < chance < 0.3  # BSN 11-proof ~ 1/11, SIN Luhn ~ 1/10 (first digit not 0 or 8)
+    assert det.national_id_fraction(pd.Series(bsns)) == 0.0 and det.national_id_fraction(pd.Series(random9)) == 0.0
+    table = pd.DataFrame({"value": bsns, "code": random9, "burgerservicenummer": bsns, "bsn_nr": random9,
+                          "sin": rng.integers(10**8, 10**9, 1000), "nin": ssns})
+    meta = Metadata.detect(table)
+    assert {c.name: c.sdtype for c in meta.pii_columns} == {"burgerservicenummer": "national_id", "nin": "ssn"}
+    assert meta["sin"].sdtype == "numerical"
+    # SSN-shaped values stay SSNs under a national id name ('nin')
+
+
+def test_integer_national_ids_need_a_name_hint():
+    nl, fr = Faker("nl_NL"), Faker("fr_FR")
+    nl.seed_instance(1)
+    fr.seed_instance(1)
+    bsn = [int(nl.ssn()) for _ in range(500)]  # some lose their leading zero
+    nir = [int(v) for v in (fr.ssn() for _ in range(500)) if v.isdigit()]
+    meta = Metadata.detect(pd.DataFrame({"BSN": bsn, "amount": bsn}))
+    assert (meta["BSN"].sdtype, meta["BSN"].representation, meta["BSN"].detected_by) == (
+        "national_id", "int", "name+value")
+    assert meta["amount"].sdtype == "numerical"
+    meta = Metadata.detect(pd.DataFrame({"numero_securite_sociale": nir}))
+    assert meta["numero_securite_sociale"].sdtype == "national_id"
+
+
+def test_national_id_name_hints():
+    for name in ("NINO", "national_insurance_no", "numero_securite_sociale", "DNI", "codice fiscale",
+                 "CodiceFiscale", "burgerservicenummer", "BSN", "sin", "Personalausweis", "idNacional",
+                 "nationalId", "INSEE"):
+        assert "national_id" in det.name_hints(name), name
+    for name in ("sinister", "nominal", "signal", "dining", "business"):
+        assert "national_id" not in det.name_hints(name), name
 
 
 def test_weighted_fractions_and_names():

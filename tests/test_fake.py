@@ -8,10 +8,14 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from faker import Faker
 
 from veil.errors import InvalidParameterError
+from veil.metadata import Metadata
+from veil.pii import detectors as det
 from veil.pii.fake import (
     FAKE_KINDS,
+    NATIONAL_ID_SCHEMES,
     email_from_names,
     fake_like,
     fake_person,
@@ -20,6 +24,7 @@ from veil.pii.fake import (
     id_spec,
 )
 from veil.pii.kinds import PII_KINDS
+from veil.sample.resynthesis import ColumnResynthesizer
 
 N = 5000
 
@@ -92,6 +97,87 @@ def test_ibans_pass_mod_97():
     assert all(len(s) == 22 for s in v)  # both DE and GB IBANs are 22 characters
     assert {s[:2] for s in values("iban", 200, locale="de_DE")} == {"DE"}
     assert not iban_is_valid("DE00" + v[0][4:])  # the checker itself rejects wrong check digits
+
+
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def _reference_check(scheme: str, value: str) -> bool:
+    """Each scheme's check written out plainly, one value at a time (independent of veil's vectorised one)."""
+    if scheme == "nino":
+        return bool(re.fullmatch(r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]", value)) and value[:2] not in (
+            "BG", "GB", "KN", "NK", "NT", "TN", "ZZ")
+    if scheme == "nir":
+        body = value[:5] + {"2A": "19", "2B": "18"}.get(value[5:7], value[5:7]) + value[7:13]
+        return len(value) == 15 and value[0] in "12" and 1 <= int(value[3:5]) <= 12 and \
+            int(value[13:]) == 97 - int(body) % 97
+    if scheme in ("dni", "nie"):
+        number = value[:-1].replace("X", "0").replace("Y", "1").replace("Z", "2")
+        shape = r"\d{8}[A-Z]" if scheme == "dni" else r"[XYZ]\d{7}[A-Z]"
+        return bool(re.fullmatch(shape, value)) and _DNI_LETTERS[int(number) % 23] == value[-1]
+    if scheme == "codice_fiscale":
+        from faker.providers.ssn.it_IT import checksum  # Faker's own implementation of the official tables
+
+        return len(value) == 16 and checksum(value[:15]) == value[15]
+    if scheme == "bsn":
+        return len(value) == 9 and value.isdigit() and \
+            (sum((9 - i) * int(d) for i, d in enumerate(value[:8])) - int(value[8])) % 11 == 0
+    assert scheme == "sin"
+    return len(value) == 9 and value.isdigit() and value[0] not in "08" and luhn_ok(value)
+
+
+@pytest.mark.parametrize("scheme", NATIONAL_ID_SCHEMES)
+def test_national_ids_pass_their_checks(scheme):
+    v = values("national_id", 2000, spec={"scheme": scheme})
+    assert all(_reference_check(scheme, s) for s in v)
+    assert (det.national_id_schemes(pd.Series(v), plain_digits=True) != "").all()
+    assert det.national_id_scheme(pd.Series(v)) == scheme
+    assert len(set(v)) > 1900
+
+
+def test_national_id_scheme_follows_the_locale():
+    expected = {"en_GB": "nino", "fr_FR": "nir", "es_ES": "dni", "it_IT": "codice_fiscale", "nl_NL": "bsn",
+                "en_CA": "sin", "en_US": "nino", "de_DE": "nino"}
+    for locale, scheme in expected.items():
+        v = values("national_id", 300, locale=locale)
+        assert all(_reference_check(scheme, s) for s in v), locale
+    with pytest.raises(InvalidParameterError, match="scheme"):
+        values("national_id", 3, spec={"scheme": "passport"})
+    with pytest.raises(InvalidParameterError, match="locale"):
+        values("national_id", 3, locale="english")
+
+
+def test_national_ids_avoid_real_values_written_differently():
+    real = values("national_id", 400, seed=2, spec={"scheme": "nino"})
+    spaced = {f"{s[:2]} {s[2:4]} {s[4:6]} {s[6:8]} {s[8]}".lower() for s in real}
+    out = fake_like("national_id", 400, rng=np.random.default_rng(2), avoid=spaced, spec={"scheme": "nino"})
+    assert not set(out) & set(real)
+    assert all(_reference_check("nino", s) for s in out)
+
+
+def test_national_id_columns_are_faked_in_their_own_scheme():
+    """Detected, not learned, and made anew at sampling time in the scheme found in the column: its shape,
+    with one of its rules broken on purpose (a check letter never used, an 11-proof that fails), so that
+    no fake can be anyone's number (veil.pii.fake_spaces)."""
+    nl, es = Faker("nl_NL"), Faker("es_ES")
+    nl.seed_instance(0)
+    es.seed_instance(0)
+    table = pd.DataFrame({"documento": [es.nif() for _ in range(500)],
+                          "bsn": [int(nl.ssn()) for _ in range(500)],
+                          "extranjero": [es.nie() if i % 10 else None for i in range(500)]})
+    meta = Metadata.detect(table)
+    assert all(c.sdtype == "national_id" and not c.learned and c.effective_policy == "fake" for c in meta)
+    resynth = ColumnResynthesizer.fit(meta, table)  # the default locale, en_US, would give UK numbers
+    state = resynth.state()
+    assert {c["name"]: c["scheme"] for c in state["columns"]} == {"documento": "dni", "bsn": "bsn",
+                                                                  "extranjero": "nie"}
+    out = ColumnResynthesizer.from_state(state).sample(1000, rng=np.random.default_rng(0))
+    assert out["documento"].str.fullmatch(r"\d{8}[IOU]").all()
+    assert not any(_reference_check("dni", s) for s in out["documento"])
+    assert out["bsn"].dtype == np.int64 and not any(_reference_check("bsn", f"{s:09d}") for s in out["bsn"])
+    present = out["extranjero"].dropna()
+    assert 0.8 < len(present) / 1000 < 0.98 and present.str.fullmatch(r"[XYZ]\d{7}[IOU]").all()
+    assert not set(out["documento"]) & set(table["documento"])
 
 
 def test_ip_addresses_are_public_unicast():

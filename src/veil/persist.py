@@ -24,6 +24,7 @@ from safetensors.numpy import save as save_arrays
 from ._version import __version__
 from .errors import ModelFileError, VeilError
 from .metadata import Metadata
+from .pii.policies import PeopleShape
 from .sample.resynthesis import ColumnResynthesizer
 
 FORMAT = "veil-model"
@@ -54,6 +55,7 @@ def save(synth: Any, path: str | Path) -> Path:
         "columns": synth.columns_,
         "rows_fitted": synth.fit_rows_,
         "resynthesis": synth.resynthesizer_.state(),
+        "people": synth.people_.state() if getattr(synth, "people_", None) is not None else None,
         "encoder": encoder,
         "model": model,
     }
@@ -137,6 +139,8 @@ def load(path: str | Path):
         synth.columns_ = [str(c) for c in manifest["columns"]]
         synth.fit_rows_ = int(manifest["rows_fitted"])
         synth.resynthesizer_ = ColumnResynthesizer.from_state(manifest["resynthesis"])
+        people = manifest.get("people")
+        synth.people_ = PeopleShape.from_state(people) if people is not None else None
         if manifest["model"] is None:
             synth.encoder_ = synth.model_ = None
         else:

@@ -81,22 +81,37 @@ class Synthesizer:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ fit
-    def fit(self, table: pd.DataFrame, *, callbacks: Sequence[Any] = ()) -> Synthesizer:
-        """Learn ``table``. The table itself is never modified."""
+    def fit(self, table: pd.DataFrame, *, callbacks: Sequence[Any] = (),
+            hash_key: str | bytes | None = None) -> Synthesizer:
+        """Learn ``table``. The table itself is never modified.
+
+        ``hash_key`` is the secret of columns with the policy ``hash`` (else ``$VEIL_HASH_KEY`` or the file
+        named by ``$VEIL_HASH_KEY_FILE``); it is used here and never stored.
+        """
+        from .pii.policies import prepare_learned, resolve_hash_key
+
         self._validate_params()
         _check_table(table)
         metadata = self.metadata if self.metadata is not None else Metadata.detect(table)
         metadata.validate(table)
+        hashed = [c.name for c in metadata if c.effective_policy == "hash"]
+        key = resolve_hash_key(hash_key, columns=hashed) if hashed else None
         rng = np.random.default_rng(self.seed)
         started = time.perf_counter()
         learned = [c.name for c in metadata if c.learned]
-        self.columns_ = [c.name for c in metadata if not (c.is_pii and c.effective_policy == "drop")]
+        people = _link_people(table, metadata)
+        self.people_ = people[1] if people else None
+        self.columns_ = ([self.people_.column] if self.people_ else []) + [
+            c.name for c in metadata if c.effective_policy not in ("drop", "person_id")]
         self.resynthesizer_ = ColumnResynthesizer.fit(metadata, table, locale=self.locale)
         encoder = self._make_encoder(metadata)
         model = None
         if learned:
-            encoder.fit(table[learned], rng=rng)
-            matrix = encoder.encode(table[learned], rng=rng)
+            prepared = prepare_learned(table, metadata, key=key, person=people[0] if people else None)
+            del key
+            encoder.fit(prepared, rng=rng)
+            matrix = encoder.encode(prepared, rng=rng)
+            del prepared
             model = self._make_model(metadata, encoder.spans)
             model.fit(matrix, encoder.spans, rng=rng, callbacks=callbacks)
         self.metadata_ = metadata
@@ -145,7 +160,11 @@ class Synthesizer:
                 del chunks
             for name in decoded.columns:
                 parts[name] = decoded[name]
-        parts.update(self.resynthesizer_.sample(num_rows, rng=rng))
+        person = None
+        if getattr(self, "people_", None) is not None:
+            person = self.people_.assign(num_rows, rng)
+            parts[self.people_.column] = pd.Series(person + 1, dtype="int64")
+        parts.update(self.resynthesizer_.sample(num_rows, rng=rng, person=person))
         # every part already has the index 0..num_rows-1; copy=False keeps a third copy of the rows away
         return pd.DataFrame({name: parts[name] for name in self.columns_}, copy=False)
 
@@ -211,6 +230,25 @@ def _system_arrow_allocator() -> Iterator[None]:
 def _map_in_order(fn: Callable[..., pd.DataFrame], *iterables: Iterable[Any]) -> Iterator[pd.DataFrame]:
     """How sampling chunks run unless the model says otherwise (``map_chunks``): one after the other."""
     return map(fn, *iterables)
+
+
+def _link_people(table: pd.DataFrame, metadata: Metadata):
+    """For columns with the policy ``person_id``: each record's person (record linkage) and the shape of
+    records per person; ``None`` when no column has that policy."""
+    from .pii.linkage import ROLE_OF_KIND, link_records
+    from .pii.policies import PeopleShape
+
+    fields = {c.name: ROLE_OF_KIND[c.sdtype] for c in metadata if c.effective_policy == "person_id"}
+    if not fields:
+        return None
+    column = "person_id"
+    if column in table.columns:
+        raise InvalidDataError(f"the table already has a column {column!r}; the person_id policy adds one. "
+                               "Rename that column first")
+    linkage = link_records(table, fields)
+    log.info("matched %d records to %d people (%d candidate pairs)", len(table), linkage.n_people,
+             linkage.candidate_pairs)
+    return linkage.labels, PeopleShape.fit(linkage.records_per_person(), column)
 
 
 def _check_table(table: Any) -> None:

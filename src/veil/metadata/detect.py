@@ -150,7 +150,8 @@ def _whole_column_values(full: pd.Series, integral: bool) -> tuple[bool, int]:
 
 def _integer_pii(name: str, nonnull: pd.Series, uniq: np.ndarray, counts: np.ndarray
                  ) -> tuple[str, float, str] | None:
-    """Card numbers by value; postal codes and phone numbers only with a name hint."""
+    """Card numbers by value; postal codes, phone and national id numbers (NIR, BSN, SIN) only with a name
+    hint."""
     hints = pii.name_hints(name)
     if np.abs(uniq).max() >= 1e11:  # 12+ digits: exact digits from the original values, not the floats
         exact = pd.Series(nonnull.unique())
@@ -158,11 +159,16 @@ def _integer_pii(name: str, nonnull: pd.Series, uniq: np.ndarray, counts: np.nda
         fractions = {"credit_card": pii.credit_card_fraction(exact, exact_counts)}
         if "phone" in hints:
             fractions["phone"] = pii.phone_fraction(exact, exact_counts, plain_digits=True)
+        if "national_id" in hints:
+            fractions["national_id"] = pii.national_id_fraction(exact, exact_counts, plain_digits=True)
     else:
         fractions = {}
         if "phone" in hints and np.abs(uniq).max() >= 1e9:
             exact = pd.Series(uniq.astype(np.int64))
             fractions["phone"] = pii.phone_fraction(exact, counts, plain_digits=True)
+        if "national_id" in hints and np.abs(uniq).max() >= 1e7:  # BSN / SIN; a BSN may have lost a leading 0
+            nine = pd.Series(uniq.astype(np.int64)).astype(str).str.zfill(9)
+            fractions["national_id"] = pii.national_id_fraction(nine, counts, plain_digits=True)
     if "postal_code" in hints:
         fractions["postal_code"] = pii.postal_code_fraction(pd.Series(uniq), counts, integer=True)
     return _choose(fractions, hints)
@@ -234,8 +240,8 @@ def _string_pii(values: pd.Series, counts: np.ndarray, hints: set[str]) -> tuple
     for kind, fraction in pii.STRING_DETECTORS.items():
         if kind not in worth_checking:
             continue
-        if kind == "phone":
-            fractions[kind] = fraction(values, counts, plain_digits="phone" in hints)
+        if kind in ("phone", "national_id"):
+            fractions[kind] = fraction(values, counts, plain_digits=kind in hints)
         else:
             fractions[kind] = fraction(values, counts)
     return _choose(fractions, hints)

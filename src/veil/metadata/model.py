@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidDataError, raise_all
-from ..pii.kinds import DATE_KINDS, DEFAULT_POLICY, PII_KINDS, POLICIES
+from ..pii.kinds import DATE_KINDS, DEFAULT_POLICY, GENERALIZATIONS, PII_KINDS, POLICIES
 
 BASE_SDTYPES: tuple[str, ...] = ("numerical", "categorical", "boolean", "datetime", "id", "text")
 SDTYPES: tuple[str, ...] = BASE_SDTYPES + tuple(sorted(PII_KINDS))
@@ -27,7 +27,9 @@ class Column:
     """One column's description.
 
     ``sdtype`` is the semantic type; for PII kinds ``policy`` says how the column is handled
-    (see :mod:`veil.pii.kinds`). ``representation`` is ``int`` or ``float`` for numbers;
+    (see :mod:`veil.pii.kinds`); a numerical column may have the policy ``generalize``.
+    ``generalization`` refines ``generalize`` ("year", "age_band:10", "prefix:3", "band:10"; the kind's
+    default when unset). ``representation`` is ``int`` or ``float`` for numbers;
     ``datetime_format`` is the strftime format of a datetime stored as text (``None`` for native
     datetimes). ``confidence`` and ``detected_by`` record how a PII kind was found.
     """
@@ -39,6 +41,7 @@ class Column:
     policy: str | None = None
     confidence: float | None = None
     detected_by: str | None = None
+    generalization: str | None = None
 
     @property
     def is_pii(self) -> bool:
@@ -46,21 +49,36 @@ class Column:
 
     @property
     def effective_policy(self) -> str | None:
-        """The policy in force: the user's, else the kind's default; ``None`` for non-PII columns."""
+        """The policy in force: the user's, else the kind's default; ``None`` for other columns
+        (a numerical column's ``generalize`` included)."""
         if not self.is_pii:
-            return None
+            return self.policy
         return self.policy or DEFAULT_POLICY[self.sdtype]
 
     @property
+    def effective_generalization(self) -> str | None:
+        """The generalization in force under the ``generalize`` policy (the kind's default when unset)."""
+        if self.effective_policy != "generalize":
+            return None
+        allowed = GENERALIZATIONS.get(self.sdtype, ())
+        return self.generalization or (allowed[0] if allowed else None)
+
+    @property
     def learned(self) -> bool:
-        """Whether the model learns this column (ids, free text, fake and dropped PII are not learned)."""
+        """Whether the model learns this column (ids, free text, fake, dropped and person-matching PII are
+        not learned; hashed and generalized columns are)."""
         if self.sdtype in ("id", "text"):
             return False
-        return not self.is_pii or self.effective_policy == "model"
+        return not self.is_pii or self.effective_policy in ("model", "hash", "generalize")
 
     @property
     def modelled_as(self) -> str:
         """The base sdtype used to encode a learned column."""
+        policy = self.effective_policy
+        if policy == "hash":
+            return "categorical"
+        if policy == "generalize":
+            return "numerical" if self.effective_generalization == "year" else "categorical"
         if self.sdtype in BASE_SDTYPES:
             return self.sdtype
         if self.sdtype in DATE_KINDS or self.datetime_format is not None:
@@ -78,11 +96,37 @@ class Column:
         if self.representation is not None and self.representation not in REPRESENTATIONS:
             out.append(f"column {self.name!r}: representation must be 'int' or 'float', got {self.representation!r}")
         if self.policy is not None:
-            if not self.is_pii:
-                out.append(f"column {self.name!r}: a policy applies only to PII kinds, not to {self.sdtype!r}")
-            elif self.policy not in POLICIES:
+            if self.policy not in POLICIES:
                 out.append(f"column {self.name!r}: unknown policy {self.policy!r}; use one of {', '.join(POLICIES)}")
+            elif not self.is_pii and not (self.sdtype == "numerical" and self.policy == "generalize"):
+                out.append(f"column {self.name!r}: a policy applies only to PII kinds (and 'generalize' to "
+                           f"numerical columns), not to {self.sdtype!r}")
+            else:
+                out.extend(self._policy_problems())
+        if self.generalization is not None and self.effective_policy != "generalize":
+            out.append(f"column {self.name!r}: 'generalization' needs the policy 'generalize'")
         return out
+
+    def _policy_problems(self) -> list[str]:
+        from ..pii.fake_spaces import NOT_FAKEABLE
+        from ..pii.linkage import ROLE_OF_KIND
+
+        policy = self.policy
+        if policy == "fake" and self.sdtype in NOT_FAKEABLE:
+            return [f"column {self.name!r}: a fake {self.sdtype} could equal a real one; use the policy 'model', "
+                    "'generalize' or 'drop'"]
+        if policy == "person_id" and self.sdtype not in ROLE_OF_KIND:
+            return [f"column {self.name!r}: {self.sdtype} cannot help match a person's records; person_id applies "
+                    f"to {', '.join(sorted(ROLE_OF_KIND))}"]
+        if policy == "generalize":
+            allowed = GENERALIZATIONS.get(self.sdtype)
+            if not allowed:
+                return [f"column {self.name!r}: {self.sdtype} cannot be generalized; generalize applies to "
+                        f"{', '.join(GENERALIZATIONS)}"]
+            if self.generalization is not None and not _generalization_ok(self.generalization, allowed):
+                return [f"column {self.name!r}: unknown generalization {self.generalization!r}; use one of "
+                        f"{', '.join(allowed)} (the number after ':' may change)"]
+        return []
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -97,6 +141,19 @@ class Column:
         if "name" not in data or "sdtype" not in data:
             raise InvalidDataError("every column in the metadata needs a 'name' and an 'sdtype'")
         return cls(**data)
+
+
+def _generalization_ok(value: object, allowed: tuple[str, ...]) -> bool:
+    """Whether ``value`` is one of ``allowed``, or one with another positive width after ':'."""
+    if not isinstance(value, str):
+        return False
+    name, _, width = value.partition(":")
+    for option in allowed:
+        base, _, default_width = option.partition(":")
+        width_ok = not width or (width.isdigit() and int(width) > 0)
+        if name == base and bool(width) == bool(default_width) and width_ok:
+            return True
+    return False
 
 
 @dataclass

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import phonenumbers
 
 FAKER_LOCALES: tuple[str, ...] = ("en_US", "de_DE", "fr_FR", "es_ES", "it_IT")
 
@@ -28,6 +29,11 @@ NAME_HINTS: dict[str, frozenset[str]] = {
                         "cell", "cellphone", "handy", "fax", "movil", "móvil", "cellulare", "telefone",
                         "phonenumber", "portable"}),
     "ssn": frozenset({"ssn", "socialsecurity", "sozialversicherungsnummer", "nss", "ssnumber"}),
+    "national_id": frozenset({"nino", "nin", "nationalinsurance", "insee", "nir", "dni", "nie", "nif",
+                              "codicefiscale", "bsn", "burgerservicenummer", "sofinummer", "sin",
+                              "socialinsurance", "assurancesociale", "personalausweis", "ausweisnummer",
+                              "idnumber", "nationalid", "idnacional", "identitynumber", "numeroidentidad",
+                              "documentoidentidad", "carteidentite", "securitesociale", "sécuritésociale"}),
     "credit_card": frozenset({"card", "cc", "creditcard", "ccnumber", "kreditkarte", "tarjeta", "carte",
                               "pan", "cardnumber"}),
     "iban": frozenset({"iban", "bban", "konto", "kontonummer", "bankaccount"}),
@@ -132,11 +138,40 @@ _PHONE_EXT = re.compile(r"\s*(?:x|ext\.?|#)\s*\d{1,6}$", re.IGNORECASE)
 _PHONE_CHARS = re.compile(r"\+?[\d\s().\-/]+")
 
 
+#: regions tried for numbers written without a country code: numbers that start with a trunk ``0`` are read
+#: as national numbers of the European FAKER_LOCALES; the others as North American, then Spanish or Italian
+#: (whose national numbers have no trunk prefix). ``00`` is the international prefix of all of them.
+_TRUNK_REGIONS: tuple[str, ...] = ("DE", "FR", "IT", "GB", "ES")
+_NO_TRUNK_REGIONS: tuple[str, ...] = ("US", "ES", "IT")
+
+
+def _possible_phone(text: str) -> bool:
+    """Whether ``phonenumbers`` parses ``text`` to a number of a possible length for its country."""
+    if text.startswith("+"):
+        regions: tuple[str | None, ...] = (None,)
+    elif text.startswith("00"):
+        regions = ("DE",)
+    elif text.lstrip("(").startswith("0"):
+        regions = _TRUNK_REGIONS
+    else:
+        regions = _NO_TRUNK_REGIONS
+    for region in regions:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(number):
+            return True
+    return False
+
+
 def phone_fraction(values: pd.Series, counts: np.ndarray | None = None, *,
                    plain_digits: bool = False) -> float:
     """Fraction of values that are phone numbers: 10-15 digits written with phone formatting
-    (``(555) 123-4567``, ``555.123.4567``, ``+1-555-123-4567x89``...). With ``plain_digits`` (the
-    name says phone) bare digit strings of that length count too."""
+    (``(555) 123-4567``, ``555.123.4567``, ``+1-555-123-4567x89``...) that ``phonenumbers`` reads as a
+    number of a possible length for its country (US for numbers without a country code, or a European
+    locale's; see :func:`_possible_phone`). With ``plain_digits`` (the name says phone) bare digit
+    strings of that length count too. Only values that pass the cheap shape test are parsed, once each."""
     text = _as_str(values).str.strip().str.replace(_PHONE_EXT, "", regex=True)
     shape_ok = text.str.fullmatch(_PHONE_CHARS)
     digits = text.str.count(r"\d")
@@ -145,7 +180,10 @@ def phone_fraction(values: pd.Series, counts: np.ndarray | None = None, *,
     formatted = text.str.startswith("+") | text.str.contains("(", regex=False) | (separators >= 2)
     if plain_digits:
         formatted = formatted | (separators <= 1)
-    return _fraction(shape_ok & n_ok & formatted, counts)
+    ok = np.array(shape_ok & n_ok & formatted, dtype=bool)
+    if ok.any():  # one parse (a few at most) per distinct candidate of a bounded sample
+        ok[ok] = np.fromiter((_possible_phone(t) for t in text[ok]), dtype=bool, count=int(ok.sum()))
+    return _fraction(ok, counts)
 
 
 _SSN = re.compile(r"(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}")
@@ -154,6 +192,182 @@ _SSN = re.compile(r"(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}")
 def ssn_fraction(values: pd.Series, counts: np.ndarray | None = None) -> float:
     """Fraction of values that are US social security numbers ``ddd-dd-dddd`` valid under SSA rules."""
     return _fraction(_as_str(values).str.strip().str.fullmatch(_SSN), counts)
+
+
+# ------------------------------------------------------------------------------------ national ids
+_SEPARATORS = re.compile(r"[\s.\-]")
+#: UK National Insurance numbers: the first letter is never D F I Q U V, the second never D F I O Q U V
+_NINO = re.compile(r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]")
+NINO_NOT_ISSUED = ("BG", "GB", "KN", "NK", "NT", "TN", "ZZ")
+#: French NIR: sex, year, month (01-12, or 20-42 / 50-99 for unknown months), department (2A/2B: Corsica),
+#: commune, order number, key
+_NIR = re.compile(r"[1-478] ?\d{2} ?(?:0[1-9]|1[0-2]|[23]\d|4[0-2]|[5-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}")
+_DNI = re.compile(r"\d{8}[ \-]?[A-Z]")
+_NIE = re.compile(r"[XYZ][ \-]?\d{7}[ \-]?[A-Z]")
+DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"  # DNI / NIE check letter by number mod 23
+#: codice fiscale: digits may be replaced by the letters L-V (omocodia) when two people would share a code
+_CF_DIGIT = "[0-9LMNPQRSTUV]"
+_CODICE_FISCALE = re.compile(rf"[A-Z]{{6}}{_CF_DIGIT}{{2}}[ABCDEHLMPRST]{_CF_DIGIT}{{2}}[A-Z]{_CF_DIGIT}{{3}}[A-Z]")
+_CF_ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                   (1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8,
+                    12, 14, 16, 10, 22, 25, 24, 23)))
+_SIN = re.compile(r"\d{3}([ \-]?)\d{3}\1\d{3}")
+BSN_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
+
+
+def _cf_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Code point -> value of a codice fiscale character at an odd (1st, 3rd...) and an even position."""
+    odd, even = np.zeros(128, dtype=np.int64), np.zeros(128, dtype=np.int64)
+    for ch, value in _CF_ODD.items():
+        odd[ord(ch)] = value
+        even[ord(ch)] = int(ch) if ch.isdigit() else ord(ch) - ord("A")
+    return odd, even
+
+
+_CF_ODD_TABLE, _CF_EVEN_TABLE = _cf_tables()
+
+
+def codice_fiscale_check(codes: np.ndarray) -> np.ndarray:
+    """Check characters (as code points) of codici fiscali from the code points of their first 15
+    characters, shape (n, 15) (upper-case letters and digits)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    total = _CF_ODD_TABLE[codes[:, 0::2]].sum(axis=1) + _CF_EVEN_TABLE[codes[:, 1::2]].sum(axis=1)
+    return total % 26 + ord("A")
+
+
+def nir_key(numbers: np.ndarray) -> np.ndarray:
+    """NIR keys (1-97) of the 13-digit numbers (Corsica's 2A / 2B read as 19 / 18)."""
+    return 97 - np.asarray(numbers, dtype=np.int64) % 97
+
+
+def _clean(values: pd.Series) -> pd.Series:
+    return _as_str(values).str.strip().str.upper()
+
+
+def _checked(text: pd.Series, shape: re.Pattern, check) -> np.ndarray:
+    """Values that fully match ``shape`` and whose compact form (separators removed) passes ``check``."""
+    ok = np.array(text.str.fullmatch(shape), dtype=bool)
+    if ok.any():
+        ok[ok] = check(text[ok].str.replace(_SEPARATORS, "", regex=True).reset_index(drop=True))
+    return ok
+
+
+def nino_valid(values: pd.Series) -> np.ndarray:
+    """Whether each value is a UK National Insurance number: two prefix letters (not D F I Q U V, the second
+    not O either, and not one of the never-issued prefixes BG GB KN NK NT TN ZZ), six digits and a suffix
+    A-D; spaces between the pairs allowed. A NINO has no check digit: these are all its rules."""
+    return _checked(_clean(values), _NINO, lambda c: ~c.str[:2].isin(NINO_NOT_ISSUED).to_numpy())
+
+
+def _nir_check(compact: pd.Series) -> np.ndarray:
+    body = compact.str[:13]
+    department = compact.str[5:7].replace({"2A": "19", "2B": "18"})
+    number = (body.str[:5] + department + body.str[7:]).astype(np.int64).to_numpy()
+    return compact.str[13:].astype(np.int64).to_numpy() == nir_key(number)
+
+
+def nir_valid(values: pd.Series) -> np.ndarray:
+    """Whether each value is a French NIR (INSEE number): sex 1-4/7/8, year, month, department (2A/2B for
+    Corsica), commune, order number, and a key equal to 97 - (the first 13 digits mod 97); spaces allowed."""
+    return _checked(_clean(values), _NIR, _nir_check)
+
+
+def _dni_check(compact: pd.Series) -> np.ndarray:
+    digits = compact.str[:-1].str.replace("X", "0").str.replace("Y", "1").str.replace("Z", "2")
+    expected = np.array(list(DNI_LETTERS), dtype=object)[digits.astype(np.int64).to_numpy() % 23]
+    return compact.str[-1].to_numpy(dtype=object) == expected
+
+
+def _dni_only(values: pd.Series) -> np.ndarray:
+    return _checked(_clean(values), _DNI, _dni_check)
+
+
+def _nie_only(values: pd.Series) -> np.ndarray:
+    return _checked(_clean(values), _NIE, _dni_check)
+
+
+def dni_valid(values: pd.Series) -> np.ndarray:
+    """Whether each value is a Spanish DNI (8 digits and a letter) or NIE (X/Y/Z, 7 digits and a letter)
+    whose letter is the mod-23 check letter (X/Y/Z read as 0/1/2); a space or dash before the letter allowed."""
+    return _dni_only(values) | _nie_only(values)
+
+
+def _cf_check(compact: pd.Series) -> np.ndarray:
+    codes = compact.to_numpy(dtype="U16").view(np.uint32).reshape(len(compact), 16)
+    return codes[:, 15] == codice_fiscale_check(codes[:, :15])
+
+
+def codice_fiscale_valid(values: pd.Series) -> np.ndarray:
+    """Whether each value is an Italian codice fiscale: 6 letters (surname, name), year, month letter, day,
+    place code (digits possibly replaced by L-V) and the check letter of the official odd/even tables."""
+    return _checked(_clean(values), _CODICE_FISCALE, _cf_check)
+
+
+def _bsn_check(compact: pd.Series) -> np.ndarray:
+    total = _digit_matrix(compact, 9) @ BSN_WEIGHTS
+    return (total % 11 == 0) & compact.str.contains(r"[1-9]").to_numpy(dtype=bool)
+
+
+def bsn_valid(values: pd.Series) -> np.ndarray:
+    """Whether each value is a Dutch BSN: 9 digits passing the 11-proof (9*d1 + 8*d2 + ... + 2*d8 - d9 is a
+    multiple of 11), not all zeros."""
+    return _checked(_clean(values), re.compile(r"\d{9}"), _bsn_check)
+
+
+def sin_valid(values: pd.Series) -> np.ndarray:
+    """Whether each value is a Canadian SIN: 9 digits (groups of 3 may be split by spaces or dashes), not
+    starting with 0 or 8 (never issued), passing the Luhn check."""
+    return _checked(_clean(values), _SIN, lambda c: luhn_valid(c) & ~c.str[0].isin(("0", "8")).to_numpy())
+
+
+#: national id scheme -> validator; the last two are plain 9-digit numbers, counted only with a name hint
+NATIONAL_ID_VALIDATORS = {
+    "nino": nino_valid,
+    "nir": nir_valid,
+    "dni": _dni_only,
+    "nie": _nie_only,
+    "codice_fiscale": codice_fiscale_valid,
+    "bsn": bsn_valid,
+    "sin": sin_valid,
+}
+#: schemes that are only digits, and so may be stored as integers
+NUMERIC_NATIONAL_IDS = ("nir", "bsn", "sin")
+_NINE_DIGIT_SCHEMES = ("bsn", "sin")
+
+
+def national_id_schemes(values: pd.Series, *, plain_digits: bool = False) -> np.ndarray:
+    """The national id scheme (a key of :data:`NATIONAL_ID_VALIDATORS`) each value is valid under, or ``""``.
+
+    BSN and SIN are plain 9-digit numbers, and about one random 9-digit number in ten passes each of their
+    checks: they count only with ``plain_digits`` (the column name says national id)."""
+    text = _clean(values)
+    out = np.full(len(text), "", dtype=object)
+    for scheme, valid in NATIONAL_ID_VALIDATORS.items():
+        if scheme in _NINE_DIGIT_SCHEMES and not plain_digits:
+            continue
+        todo = out == ""
+        if not todo.any():
+            break
+        ok = np.zeros(len(text), dtype=bool)
+        ok[todo] = valid(text[todo].reset_index(drop=True))
+        out[ok] = scheme
+    return out
+
+
+def national_id_fraction(values: pd.Series, counts: np.ndarray | None = None, *,
+                         plain_digits: bool = False) -> float:
+    """Fraction of values that are national identity numbers with a valid check (UK NINO, French NIR,
+    Spanish DNI/NIE, Italian codice fiscale; with ``plain_digits`` also Dutch BSN and Canadian SIN)."""
+    return _fraction(national_id_schemes(values, plain_digits=plain_digits) != "", counts)
+
+
+def national_id_scheme(values: pd.Series, counts: np.ndarray | None = None, *,
+                       plain_digits: bool = True) -> str | None:
+    """The most common national id scheme among ``values`` (weighted by ``counts``), or ``None``."""
+    schemes = pd.Series(national_id_schemes(values, plain_digits=plain_digits), dtype=object)
+    weights = pd.Series(np.ones(len(schemes)) if counts is None else np.asarray(counts, dtype=float))
+    totals = weights[(schemes != "").to_numpy()].groupby(schemes[schemes != ""]).sum()
+    return str(totals.idxmax()) if len(totals) else None
 
 
 _CARD_PREFIX = re.compile(r"(?:4|5[0-8]|2[2-7]|3[0-9]|6|0604|1800|2131)\d*")
@@ -382,6 +596,7 @@ def candidate_kinds(values: pd.Series, counts: np.ndarray | None = None, *,
     gates = {
         "email": np.array(text.str.contains("@", regex=False), dtype=bool),
         "ssn": digits == 9,
+        "national_id": np.isin(text.str.count(r"[0-9A-Za-z]").to_numpy(dtype=np.int64), (9, 15, 16)),
         "credit_card": (digits >= 12) & (digits <= 19),
         "iban": (digits >= 2) & (text.str.len().to_numpy() >= 15),
         "ip_address": np.array(text.str.contains(r"[.:]", regex=True), dtype=bool),
@@ -398,6 +613,7 @@ def candidate_kinds(values: pd.Series, counts: np.ndarray | None = None, *,
 STRING_DETECTORS = {
     "email": email_fraction,
     "ssn": ssn_fraction,
+    "national_id": national_id_fraction,
     "credit_card": credit_card_fraction,
     "iban": iban_fraction,
     "ip_address": ip_address_fraction,

@@ -6,8 +6,10 @@ Faker's own random generator is never used: all randomness comes from the ``nump
 passed in, so the same seed gives the same values.
 
 Numbers follow their kind's rules: SSNs avoid the never-issued areas, card numbers carry a real network
-prefix and a Luhn check digit, IBANs (DE, GB) pass the mod-97 check, IPv4 addresses are public unicast.
-The locale picks the word lists; number formats (phone, SSN, postal code) are those of the US.
+prefix and a Luhn check digit, IBANs (DE, GB) pass the mod-97 check, IPv4 addresses are public unicast,
+national id numbers (UK NINO, French NIR, Spanish DNI/NIE, Italian codice fiscale, Dutch BSN, Canadian SIN)
+pass their scheme's check. The locale picks the word lists and the national id scheme; the other number
+formats (phone, SSN, postal code) are those of the US.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidDataError, InvalidParameterError
+from . import detectors as det
 from .kinds import PII_KINDS
 
 #: every kind :func:`fake_values` knows: the PII kinds plus ``id``
@@ -93,10 +96,14 @@ def _attr(section: str, locale: str, *names: str) -> Any:
     raise InvalidParameterError(f"Faker has no {section} word list {names[0]!r}")  # pragma: no cover
 
 
-@lru_cache(maxsize=16)
-def _words(locale: str) -> _Words:
+def _check_locale(locale: Any) -> None:
     if not isinstance(locale, str) or not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", locale):
         raise InvalidParameterError(f"locale must look like 'en_US', got {locale!r}")
+
+
+@lru_cache(maxsize=16)
+def _words(locale: str) -> _Words:
+    _check_locale(locale)
     if _provider("person", locale) is None:
         raise InvalidParameterError(f"Faker has no person names for locale {locale!r}; use e.g. 'en_US'")
     first = _attr("person", locale, "first_names")
@@ -319,6 +326,100 @@ def _iban(n: int, rng: np.random.Generator, locale: str) -> np.ndarray:
     return out
 
 
+#: locale (or its country) -> the national id scheme of its fakes; other locales get UK National Insurance numbers
+NATIONAL_ID_BY_LOCALE: dict[str, str] = {"en_GB": "nino", "fr_FR": "nir", "es_ES": "dni", "it_IT": "codice_fiscale",
+                                         "nl_NL": "bsn", "en_CA": "sin", "fr_CA": "sin"}
+_NATIONAL_ID_BY_COUNTRY = {"GB": "nino", "FR": "nir", "ES": "dni", "IT": "codice_fiscale", "NL": "bsn", "CA": "sin"}
+NATIONAL_ID_SCHEMES: tuple[str, ...] = ("nino", "nir", "dni", "nie", "codice_fiscale", "bsn", "sin")
+NUMERIC_NATIONAL_IDS = det.NUMERIC_NATIONAL_IDS
+_NINO_FIRST = np.array([ord(c) for c in "ABCEGHJKLMNOPRSTWXYZ"], dtype=np.int64)
+_NINO_SECOND = np.array([ord(c) for c in "ABCEGHJKLMNPRSTWXYZ"], dtype=np.int64)
+_CF_MONTHS = np.array([ord(c) for c in "ABCDEHLMPRST"], dtype=np.int64)
+_DNI_LETTERS = np.array([ord(c) for c in det.DNI_LETTERS], dtype=np.int64)
+
+
+def national_id_scheme_for(locale: str) -> str:
+    """The national id scheme whose fakes a locale gets (UK NINO when its country has none here)."""
+    return NATIONAL_ID_BY_LOCALE.get(locale) or _NATIONAL_ID_BY_COUNTRY.get(locale.split("_")[-1], "nino")
+
+
+def _nino(n: int, rng: np.random.Generator) -> np.ndarray:
+    prefix = np.column_stack([_NINO_FIRST[rng.integers(0, len(_NINO_FIRST), n)],
+                              _NINO_SECOND[rng.integers(0, len(_NINO_SECOND), n)]])
+    not_issued = np.array([[ord(a), ord(b)] for a, b in det.NINO_NOT_ISSUED], dtype=np.int64)
+    for _ in range(_MAX_ROUNDS):
+        bad = (prefix[:, None, :] == not_issued[None, :, :]).all(axis=2).any(axis=1)
+        if not bad.any():
+            break
+        k = int(bad.sum())
+        prefix[bad] = np.column_stack([_NINO_FIRST[rng.integers(0, len(_NINO_FIRST), k)],
+                                       _NINO_SECOND[rng.integers(0, len(_NINO_SECOND), k)]])
+    suffix = rng.integers(0, 4, (n, 1)) + ord("A")
+    return _join(prefix, _digit_codes(rng.integers(0, 1_000_000, n), 6), suffix)
+
+
+def _nir(n: int, rng: np.random.Generator) -> np.ndarray:
+    sex, year, month = rng.integers(1, 3, n), rng.integers(0, 100, n), rng.integers(1, 13, n)
+    department = rng.integers(1, 96, n)
+    department[department == 20] = 21  # 20 (Corsica) became 2A / 2B
+    commune, order = rng.integers(1, 991, n), rng.integers(1, 1000, n)
+    number = ((((sex * 100 + year) * 100 + month) * 100 + department) * 1000 + commune) * 1000 + order
+    return _join(_digit_codes(number, 13), _digit_codes(det.nir_key(number), 2))
+
+
+def _dni(n: int, rng: np.random.Generator) -> np.ndarray:
+    number = rng.integers(0, 100_000_000, n)
+    return _join(_digit_codes(number, 8), _DNI_LETTERS[number % 23][:, None])
+
+
+def _nie(n: int, rng: np.random.Generator) -> np.ndarray:
+    first, number = rng.integers(0, 3, n), rng.integers(0, 10_000_000, n)
+    letter = _DNI_LETTERS[(first * 10_000_000 + number) % 23]
+    return _join((first + ord("X"))[:, None], _digit_codes(number, 7), letter[:, None])
+
+
+def _codice_fiscale(n: int, rng: np.random.Generator) -> np.ndarray:
+    day = rng.integers(1, 29, n) + np.where(rng.random(n) < 0.5, 40, 0)  # women: day + 40
+    body = np.concatenate([rng.integers(0, 26, (n, 6)) + ord("A"), _digit_codes(rng.integers(0, 100, n), 2),
+                           _CF_MONTHS[rng.integers(0, 12, n)][:, None], _digit_codes(day, 2),
+                           rng.integers(0, 13, (n, 1)) + ord("A"), _digit_codes(rng.integers(1, 1000, n), 3)],
+                          axis=1)
+    return _join(body, det.codice_fiscale_check(body)[:, None])
+
+
+def _bsn(n: int, rng: np.random.Generator) -> np.ndarray:
+    weights = det.BSN_WEIGHTS[:8]
+    digits = np.concatenate([rng.integers(1, 10, (n, 1)), rng.integers(0, 10, (n, 7))], axis=1)
+    for _ in range(_MAX_ROUNDS):
+        bad = (digits @ weights) % 11 == 10  # no last digit makes these pass the 11-proof
+        if not bad.any():
+            break
+        k = int(bad.sum())
+        digits[bad] = np.concatenate([rng.integers(1, 10, (k, 1)), rng.integers(0, 10, (k, 7))], axis=1)
+    return _codes_to_str(np.concatenate([digits, ((digits @ weights) % 11)[:, None]], axis=1) + ord("0"))
+
+
+def _sin(n: int, rng: np.random.Generator) -> np.ndarray:
+    payload = np.concatenate([rng.integers(1, 8, (n, 1)), rng.integers(0, 10, (n, 7))], axis=1)  # 1-7: issued
+    return _codes_to_str(np.concatenate([payload, luhn_check_digit(payload)[:, None]], axis=1) + ord("0"))
+
+
+_NATIONAL_IDS: dict[str, Callable[[int, np.random.Generator], np.ndarray]] = {
+    "nino": _nino, "nir": _nir, "dni": _dni, "nie": _nie, "codice_fiscale": _codice_fiscale, "bsn": _bsn,
+    "sin": _sin,
+}
+
+
+def _national_id(n: int, rng: np.random.Generator, locale: str, scheme: str | None = None) -> np.ndarray:
+    """National identity numbers with valid checks, of ``scheme`` or else the locale's (see
+    :data:`NATIONAL_ID_BY_LOCALE`), written without separators."""
+    scheme = scheme or national_id_scheme_for(locale)
+    if scheme not in _NATIONAL_IDS:
+        raise InvalidParameterError(f"unknown national id scheme {scheme!r}; use one of "
+                                    + ", ".join(NATIONAL_ID_SCHEMES))
+    return _NATIONAL_IDS[scheme](n, rng)
+
+
 #: IPv4 networks that are not public unicast (RFC 6890 and friends), as (address, prefix length)
 _RESERVED_V4 = [("0.0.0.0", 8), ("10.0.0.0", 8), ("100.64.0.0", 10), ("127.0.0.0", 8), ("169.254.0.0", 16),
                 ("172.16.0.0", 12), ("192.0.0.0", 24), ("192.0.2.0", 24), ("192.31.196.0", 24),
@@ -539,6 +640,7 @@ _GENERATORS: dict[str, Callable[[int, np.random.Generator, str], np.ndarray]] = 
     "email": _email,
     "phone": _phone,
     "ssn": _ssn,
+    "national_id": _national_id,
     "credit_card": _credit_card,
     "iban": _iban,
     "ip_address": _ip_address,
@@ -564,12 +666,19 @@ def fake_values(kind: str, n: int, *, rng: np.random.Generator, locale: str = "e
     """``n`` realistic fake values of a PII ``kind`` (or ``"id"``).
 
     Strings come back as an object array; ``date_of_birth`` as ``datetime64[D]`` (1930-2008);
-    ``id`` as unique values shaped like ``spec`` (from :func:`id_spec`; int64 for integer ids).
+    ``id`` as unique values shaped like ``spec`` (from :func:`id_spec`; int64 for integer ids);
+    ``national_id`` in the scheme ``spec["scheme"]`` (one of :data:`NATIONAL_ID_SCHEMES`) when given, else in
+    the locale's (see :data:`NATIONAL_ID_BY_LOCALE`).
     """
     _check_args(kind, n, rng)
     n = int(n)
     if kind == "id":
         return _id_values(n, rng, spec)
+    if kind == "national_id":  # needs no word lists: any well-formed locale (en_CA has no Faker names)
+        _check_locale(locale)
+        if spec is not None and not isinstance(spec, dict):
+            raise InvalidParameterError(f"a national id spec must be a dict like {{'scheme': 'dni'}}, got {spec!r}")
+        return _national_id(n, rng, locale, (spec or {}).get("scheme"))
     _words(locale)  # validates the locale
     return _GENERATORS[kind](n, rng, locale)
 
@@ -583,7 +692,7 @@ def _keys(kind: str, values: Any, spec: dict[str, Any] | None) -> np.ndarray:
     if kind == "id" and (spec is None or spec.get("type") == "int"):
         return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     s = s.astype(str)
-    if kind in ("phone", "ssn", "credit_card", "iban"):
+    if kind in ("phone", "ssn", "national_id", "credit_card", "iban"):
         s = s.str.replace(r"[^0-9A-Za-z]", "", regex=True).str.upper()
     elif kind in ("email", "url", "person_name", "street_address"):
         s = s.str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
