@@ -122,3 +122,33 @@ def test_error_messages_with_brackets_are_printed_whole(tmp_path):
     result = _run("fit", tmp_path / "ok.csv", "--metadata", tmp_path / "meta.json", "-o", tmp_path / "m.veil")
     assert result.exit_code == 1
     assert "bold" in result.output
+
+
+def test_policies_and_hash_key_from_the_command_line(tmp_path, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from people_fixture import people_records
+
+    monkeypatch.delenv("VEIL_HASH_KEY", raising=False)
+    monkeypatch.delenv("VEIL_HASH_KEY_FILE", raising=False)
+    data = tmp_path / "people.csv"
+    people_records(300, seed=4).drop(columns=["person"]).to_csv(data, index=False)
+    model = tmp_path / "m.veil"
+    no_key = _run("fit", data, "-o", model, "--policy", "ssn=hash")
+    assert no_key.exit_code == 1 and "needs a secret key" in no_key.output and not model.exists()
+    key = tmp_path / "key.txt"
+    key.write_text("0123456789abcdef0123456789abcdef\n")
+    result = _run("fit", data, "-o", model, "--policy", "ssn=hash", "--policy", "zip=generalize:prefix:2",
+                  "--policy", "name=person_id", "--policy", "email=person_id", "--hash-key-file", key)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "syn.csv"
+    assert _run("sample", model, "-n", 400, "-o", out, "--seed", 1).exit_code == 0
+    syn = pd.read_csv(out, dtype=str)
+    assert list(syn.columns)[0] == "person_id" and "name" not in syn and "email" not in syn
+    assert syn["zip"].dropna().str.fullmatch(r"\d{2}\*{3}").all()
+    assert set(syn["ssn"].dropna()) <= {"(rare)"}
+    assert b"0123456789abcdef" not in model.read_bytes()
+    bad = _run("fit", data, "-o", model, "--policy", "ssn")
+    assert bad.exit_code == 1 and "COLUMN=POLICY" in bad.output

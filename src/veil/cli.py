@@ -119,7 +119,14 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn 
         discriminator_steps: Annotated[int | None, typer.Option("--discriminator-steps", help="CTGAN")] = None,
         pac: Annotated[int | None, typer.Option("--pac", help="rows per critic pack (CTGAN)")] = None,
         default_distribution: Annotated[str | None, typer.Option("--default-distribution",
-                                                                 help="copula marginals")] = None) -> None:
+                                                                 help="copula marginals")] = None,
+        policy: Annotated[list[str] | None, typer.Option(
+            "--policy", help="COLUMN=POLICY for a PII column (fake, drop, model, hash, generalize, person_id); "
+                             "generalize takes an option: zip=generalize:prefix:3, dob=generalize:age_band:10. "
+                             "Repeat for several columns")] = None,
+        hash_key_file: Annotated[Path | None, typer.Option(
+            "--hash-key-file", help="file holding the secret key of the hash policy (else $VEIL_HASH_KEY or "
+                                    "$VEIL_HASH_KEY_FILE); never stored in the model")] = None) -> None:
     """Learn a table and save the model."""
     from .errors import InvalidParameterError
     from .io import read_table
@@ -136,16 +143,39 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn 
         raise InvalidParameterError(f"{flags} does not apply to the {model} model")
     table = read_table(data)
     meta = Metadata.from_json(metadata) if metadata else None
+    if policy:
+        meta = _apply_policies(meta if meta is not None else Metadata.detect(table), policy)
+    key = None
+    if hash_key_file is not None:
+        from .pii.policies import resolve_hash_key
+
+        key = resolve_hash_key(key_file=hash_key_file)
     started = time.perf_counter()
     synth = cls(metadata=meta, seed=seed, **given)
     if "epochs" in cls._param_names():
-        synth.fit(table, callbacks=[_EpochProgress(err)])
+        synth.fit(table, callbacks=[_EpochProgress(err)], hash_key=key)
     else:
         with err.status(f"fitting {model} on {len(table):,} rows"):
-            synth.fit(table)
+            synth.fit(table, hash_key=key)
     synth.save(output)
     out.print(f"fitted {model} on {len(table):,} rows in {time.perf_counter() - started:.1f}s; "
               f"model written to {output}")
+
+
+def _apply_policies(metadata, settings: list[str]):
+    """``COLUMN=POLICY[:GENERALIZATION]`` flags applied to the metadata (validated at once)."""
+    from .errors import InvalidParameterError
+
+    for setting in settings:
+        column, sep, value = setting.partition("=")
+        if not sep or not column or not value:
+            raise InvalidParameterError(f"--policy takes COLUMN=POLICY (e.g. email=hash), got {setting!r}")
+        name, _, generalization = value.partition(":")
+        changes = {"policy": name}
+        if generalization:
+            changes["generalization"] = generalization
+        metadata.update_column(column, **changes)
+    return metadata
 
 
 @app.command()
@@ -250,7 +280,9 @@ def demo(output_dir: Annotated[Path, typer.Option("--out", help="folder for the 
 
 def _describe_policy(policy: str | None) -> str:
     return {"fake": "replaced with fake values (not learned)", "drop": "dropped",
-            "model": "learned as a quasi-identifier (synthetic values)"}.get(policy or "", str(policy))
+            "model": "learned as a quasi-identifier (synthetic values)",
+            "hash": "replaced by its keyed hash, rare values merged", "generalize": "coarsened, then learned",
+            "person_id": "used to match each person's records, then dropped"}.get(policy or "", str(policy))
 
 
 def main() -> None:

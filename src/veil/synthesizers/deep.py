@@ -72,9 +72,9 @@ class NeuralSynthesizer(Synthesizer):
     def _make_model(self, metadata: Metadata, spans: Sequence[Any]):
         return self.model_class(**self._model_params())
 
-    def fit(self, table, *, callbacks: Sequence[Any] = ()):
+    def fit(self, table, *, callbacks: Sequence[Any] = (), hash_key: str | bytes | None = None):
         extra = [_LogEpochs(type(self).__name__)] if self.verbose else []
-        return super().fit(table, callbacks=[*callbacks, *extra])
+        return super().fit(table, callbacks=[*callbacks, *extra], hash_key=hash_key)
 
     @property
     def loss_history_(self):
