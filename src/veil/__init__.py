@@ -20,6 +20,7 @@ from .metadata import Column, Metadata
 from .persist import load
 from .synthesizer import Synthesizer
 from .synthesizers import (
+    AutoregressiveSynthesizer,
     CopulaGANSynthesizer,
     CTGANSynthesizer,
     FastMLPreset,
@@ -28,6 +29,7 @@ from .synthesizers import (
 )
 
 __all__ = [
+    "AutoregressiveSynthesizer",
     "Column",
     "evaluate",
     "Evaluation",

@@ -150,7 +150,10 @@ class Synthesizer:
             seeds = rng.integers(2**63, size=len(sizes))
 
             def sample_chunk(size: int, chunk_seed: int) -> pd.DataFrame:
-                rows = self.model_.sample(size, rng=np.random.default_rng(chunk_seed), conditions=model_conditions)
+                chunk_rng = np.random.default_rng(chunk_seed)
+                rows = self.model_.sample(size, rng=chunk_rng, conditions=model_conditions)
+                if getattr(self.encoder_, "decode_needs_rng", False):
+                    return self.encoder_.decode(rows, rng=chunk_rng)
                 return self.encoder_.decode(rows)
 
             map_chunks = getattr(self.model_, "map_chunks", None) or _map_in_order
@@ -177,12 +180,11 @@ class Synthesizer:
             raise InvalidDataError(f"conditions name columns that are not in the table: {unknown}; "
                                    f"the columns are {self.metadata_.names}")
         locate = getattr(self.encoder_, "category_code", None)
-        if locate is None or len(conditions) != 1:
+        many = getattr(self.model_, "conditions_on_many", False)
+        if locate is None or (len(conditions) != 1 and not many):
             raise InvalidDataError(f"{type(self).__name__} cannot sample on conditions yet; CTGAN and CopulaGAN "
                                    "condition natively on one categorical column")
-        (column, value), = conditions.items()
-        span_index, code = locate(column, value)
-        return {span_index: code}
+        return dict(locate(column, value) for column, value in conditions.items())
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:

@@ -51,6 +51,27 @@ def codec_from_state(config: dict[str, Any], arrays: Mapping[str, np.ndarray]) -
     return _CODECS[config["kind"]].from_state(config, dict(arrays))
 
 
+def category_code(codec: CategoricalCodec, column: str, value: Any) -> int:
+    """The code of ``value`` in a categorical codec: a category of the same type; failing that, the one
+    category whose text is ``str(value)`` (so ``"True"`` finds ``True``); missing (``None``/NaN) finds the
+    missing category. Raises :class:`InvalidDataError` naming the column and its valid values."""
+    missing = _is_missing(value)
+    if missing and codec.missing_code is not None:
+        return codec.missing_code
+    if not missing:
+        try:
+            return int(codec.to_codes(pd.Series([value], dtype=object))[0])
+        except (InvalidDataError, TypeError, ValueError):
+            pass
+        same_text = [i for i, c in enumerate(codec.categories) if not _is_missing(c) and str(c) == str(value)]
+        if len(same_text) == 1:
+            return same_text[0]
+    known = sorted((c for c in codec.categories if not _is_missing(c)), key=lambda c: (str(c), repr(c)))
+    valid = ", ".join([repr(c) for c in known] + ["missing"] * (codec.missing_code is not None))
+    shown = "missing values" if missing else f"category {value!r}"
+    raise InvalidDataError(f"{column} has no {shown}; valid values: {valid}")
+
+
 def learned_columns(metadata: Metadata) -> list[Column]:
     return [c for c in metadata if c.learned]
 
@@ -257,22 +278,7 @@ class TableEncoder:
             kind = "is not categorical" if column in self.columns else "is not a learned column"
             raise InvalidDataError(f"{column!r} {kind}; columns with categories to condition on: {listed}")
         index = spans[column]
-        codec = self.codecs_[self.columns.index(column)]
-        missing = _is_missing(value)
-        if missing and codec.missing_code is not None:
-            return index, codec.missing_code
-        if not missing:
-            try:
-                return index, int(codec.to_codes(pd.Series([value], dtype=object))[0])
-            except (InvalidDataError, TypeError, ValueError):
-                pass
-            same_text = [i for i, c in enumerate(codec.categories) if not _is_missing(c) and str(c) == str(value)]
-            if len(same_text) == 1:
-                return index, same_text[0]
-        known = sorted((c for c in codec.categories if not _is_missing(c)), key=lambda c: (str(c), repr(c)))
-        valid = ", ".join([repr(c) for c in known] + ["missing"] * (codec.missing_code is not None))
-        shown = "missing values" if missing else f"category {value!r}"
-        raise InvalidDataError(f"{column} has no {shown}; valid values: {valid}")
+        return index, category_code(self.codecs_[self.columns.index(column)], column, value)
 
     # ------------------------------------------------------------------ state
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

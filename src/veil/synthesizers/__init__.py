@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from ..errors import InvalidParameterError
 from ..synthesizer import Synthesizer
+from .autoregressive import AutoregressiveSynthesizer
 from .copula import FastMLPreset, GaussianCopulaSynthesizer
 from .deep import CopulaGANSynthesizer, CTGANSynthesizer, TVAESynthesizer
 
 REGISTRY: dict[str, type[Synthesizer]] = {
     cls.model_name: cls for cls in (GaussianCopulaSynthesizer, FastMLPreset, CTGANSynthesizer, TVAESynthesizer,
-                                    CopulaGANSynthesizer)
+                                    CopulaGANSynthesizer, AutoregressiveSynthesizer)
 }
 DEFAULT_MODEL = "gaussian_copula"
 
@@ -21,5 +22,5 @@ def synthesizer_class(name: str) -> type[Synthesizer]:
         raise InvalidParameterError(f"unknown model {name!r}; choose one of {', '.join(sorted(REGISTRY))}") from None
 
 
-__all__ = ["DEFAULT_MODEL", "REGISTRY", "CTGANSynthesizer", "CopulaGANSynthesizer", "FastMLPreset",
-           "GaussianCopulaSynthesizer", "TVAESynthesizer", "synthesizer_class"]
+__all__ = ["DEFAULT_MODEL", "REGISTRY", "AutoregressiveSynthesizer", "CTGANSynthesizer", "CopulaGANSynthesizer",
+           "FastMLPreset", "GaussianCopulaSynthesizer", "TVAESynthesizer", "synthesizer_class"]

@@ -1,0 +1,263 @@
+"""An autoregressive model of a table's rows: p(row) = prod_k p(column k | the columns before k).
+
+Every column is a vocabulary of tokens (:class:`~veil.encode.tokens.TokenEncoder`: categories, exact
+values or quantile bins of numbers, a missing token). The network is one masked MLP with a head per
+column, so one forward pass gives every column's conditional distribution at once (as in MADE, Germain
+et al. 2015; the tokenised, per-column-head design follows TabularARGN, Tiwald et al. 2025):
+
+* each token has an embedding (``embedding_dim`` per column);
+* a masked linear layer maps the embeddings of all columns to ``hidden_dim`` units per column; the units
+  of column k see only the columns placed before k in the column order (a block mask);
+* a residual per-column layer, then per-column logits over the column's vocabulary.
+
+Training minimises the cross-entropy of every column given the columns before it, with Adam, on a
+validation split that decides when to stop (and whose best weights are kept), within a time budget.
+With ``random_order`` each batch uses a new random column order, so any set of columns can later be
+placed first and serve as conditions. Sampling draws the columns one at a time for all rows at once (no
+loop over rows); ``conditions`` fix the tokens of some columns, which then come first.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..encode.spans import Span
+from ..errors import InvalidDataError
+from .base import Conditions
+from .nn.base import TorchModel
+from .nn.loop import _notify
+from .nn.torch_utils import adam_options, build, dropout, make_generator
+
+SAMPLE_CHUNK = 25_000
+_PAD = -1e4  # logit of the unused entries of a column's padded vocabulary
+
+
+def _draw(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
+    """One category per row from logits (inverse CDF: one uniform per row)."""
+    if temperature != 1.0:
+        logits = logits / temperature
+    weights = torch.exp(logits - logits.amax(dim=1, keepdim=True)).cumsum_(dim=1)
+    u = torch.rand(logits.shape[0], 1, generator=generator, device=logits.device, dtype=logits.dtype)
+    return torch.searchsorted(weights, u * weights[:, -1:]).squeeze(1).clamp_max_(logits.shape[1] - 1)
+
+
+class MaskedColumnNet(nn.Module):
+    """Embeddings -> block-masked linear -> residual per-column layer -> per-column logits."""
+
+    def __init__(self, sizes: Sequence[int], embedding_dim: int, hidden_dim: int):
+        super().__init__()
+        k, d, h = len(sizes), embedding_dim, hidden_dim
+        self.sizes = list(sizes)
+        self.k, self.d, self.h = k, d, h
+        self.vmax = max(self.sizes)
+        self.register_buffer("offsets", torch.zeros(k, dtype=torch.long), persistent=False)
+        self.register_buffer("pad", torch.zeros(k, self.vmax), persistent=False)
+        self.embedding = nn.Embedding(int(sum(self.sizes)), d)
+        self.w1 = nn.Parameter(torch.empty(k * d, k * h))
+        self.b1 = nn.Parameter(torch.zeros(k * h))
+        self.w2 = nn.Parameter(torch.empty(k, h, h))
+        self.b2 = nn.Parameter(torch.zeros(k, h))
+        self.w3 = nn.Parameter(torch.empty(k, h, self.vmax))
+        self.b3 = nn.Parameter(torch.zeros(k, self.vmax))
+
+    def initialise(self, generator: torch.Generator) -> MaskedColumnNet:
+        """Fill the buffers (vocabulary offsets, padding) and draw the weights from ``generator``."""
+        with torch.no_grad():
+            offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+            self.offsets.copy_(torch.from_numpy(offsets))
+            self.pad.fill_(_PAD)
+            for j, size in enumerate(self.sizes):
+                self.pad[j, :size] = 0.0
+            self.embedding.weight.normal_(generator=generator)
+            for w, fan_in in ((self.w1, max(self.k * self.d / 2, 1)), (self.w2, self.h), (self.w3, self.h)):
+                w.uniform_(-1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in), generator=generator)
+            for b in (self.b1, self.b2, self.b3):
+                b.zero_()
+        return self
+
+    def block_mask(self, position: torch.Tensor) -> torch.Tensor:
+        """(k*d, k*h) 0/1: the units of column c see column j when j comes before c (``position[col]``)."""
+        sees = (position[:, None] < position[None, :]).to(self.w1.dtype)  # [input column, head column]
+        return sees.repeat_interleave(self.d, 0).repeat_interleave(self.h, 1)
+
+    def embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        """[n, k] tokens -> [n, k*d] embeddings."""
+        return self.embedding(tokens + self.offsets).reshape(tokens.shape[0], -1)
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, *, dropout_p: float = 0.0,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        """[n, k] tokens -> [n, k, vmax] logits of every column given the columns before it (dropout on the
+        hidden units while training)."""
+        n = tokens.shape[0]
+        train = self.training and dropout_p > 0 and generator is not None
+        hidden = torch.relu(self.embed(tokens) @ (self.w1 * mask) + self.b1).reshape(n, self.k, self.h)
+        if train:
+            hidden = dropout(hidden, dropout_p, generator, True)
+        hidden = hidden + torch.relu(torch.einsum("nkh,khg->nkg", hidden, self.w2) + self.b2)
+        if train:
+            hidden = dropout(hidden, dropout_p, generator, True)
+        return torch.einsum("nkh,khv->nkv", hidden, self.w3) + self.b3 + self.pad
+
+    def column_logits(self, prefix: torch.Tensor, rows: torch.Tensor, column: int) -> torch.Tensor:
+        """Logits of one column from ``prefix`` ([n, p*d], the embeddings of the columns sampled so far, in
+        sampling order) and ``rows``, the rows of ``w1`` that belong to them in that order."""
+        h, c = self.h, column
+        pre = self.b1[c * h:(c + 1) * h]
+        if prefix.shape[1]:
+            pre = torch.addmm(pre, prefix, self.w1[rows, c * h:(c + 1) * h])
+        else:
+            pre = pre.expand(prefix.shape[0], h)
+        hidden = torch.relu(pre)
+        hidden = hidden + torch.addmm(self.b2[c], hidden, self.w2[c]).relu_()
+        return torch.addmm(self.b3[c, :self.sizes[c]], hidden, self.w3[c, :, :self.sizes[c]])
+
+
+class AutoregressiveModel(TorchModel):
+    name: ClassVar[str] = "autoregressive"
+    defaults: ClassVar[dict[str, Any]] = {
+        "embedding_dim": 16, "hidden_dim": 64, "batch_size": 512, "epochs": 200, "learning_rate": 3e-3,
+        "weight_decay": 1e-4, "dropout": 0.4, "validation_fraction": 0.1, "early_stopping_patience": 5,
+        "time_budget": 120.0,
+        "random_order": False, "device": "auto",
+    }
+    networks: ClassVar[tuple[str, ...]] = ("net_",)
+    chunks_side_by_side: ClassVar[bool] = True
+    #: conditions may fix any number of columns (they are drawn first)
+    conditions_on_many: ClassVar[bool] = True
+    #: sampling temperature (set by the synthesizer around a call)
+    temperature: float = 1.0
+
+    def _build(self, spans: Sequence[Span], extra: Mapping[str, Any], device: torch.device,
+               generator: torch.Generator) -> None:
+        p = self.params
+        sizes = [int(s.size or 1) for s in spans]
+        self.net_ = build(lambda: MaskedColumnNet(sizes, p["embedding_dim"], p["hidden_dim"]), device,
+                          generator).initialise(generator)
+        self.order_ = list(extra.get("order", range(len(sizes))))
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"order": self.order_}
+
+    def _position(self, order: Sequence[int], device: torch.device) -> torch.Tensor:
+        position = torch.empty(len(order), dtype=torch.long, device=device)
+        position[torch.as_tensor(list(order), device=device)] = torch.arange(len(order), device=device)
+        return position
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, matrix: np.ndarray, spans: Sequence[Span], *, rng: np.random.Generator,
+            callbacks: Sequence[Any] = ()) -> AutoregressiveModel:
+        p = self.params
+        if any(s.kind != "discrete" for s in spans):
+            raise InvalidDataError("the autoregressive model reads token columns (TokenEncoder's discrete spans)")
+        device = self._prepare(matrix, spans)
+        generator = make_generator(rng, device)
+        self._build(spans, {}, device, generator)
+        net = self.net_
+        tokens = torch.from_numpy(np.rint(matrix).astype(np.int64)).to(device)
+        n = tokens.shape[0]
+        with torch.no_grad():  # start every column at its marginal: the network learns the dependence
+            for j, size in enumerate(net.sizes):
+                counts = torch.bincount(tokens[:, j], minlength=size).to(net.b3.dtype)
+                net.b3[j, :size] = torch.log((counts + 0.5) / (n + 0.5 * size))
+        n_val = int(round(n * p["validation_fraction"])) if n >= 50 else 0
+        perm = torch.randperm(n, generator=generator, device=device)
+        val, train = tokens[perm[:n_val]], tokens[perm[n_val:]]
+        batch = min(p["batch_size"], train.shape[0])
+        steps = max(train.shape[0] // batch, 1)
+        optimizer = torch.optim.Adam(net.parameters(), lr=p["learning_rate"], weight_decay=p["weight_decay"],
+                                     **adam_options(device))
+        k = len(spans)
+        fixed_mask = net.block_mask(self._position(self.order_, device))
+
+        def loss_of(rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            logits = net(rows, mask, dropout_p=p["dropout"], generator=generator)
+            return nn.functional.cross_entropy(logits.reshape(-1, net.vmax), rows.reshape(-1)) * k
+
+        history: list[dict[str, float]] = []
+        best, best_state, wait = math.inf, None, 0
+        started = time.perf_counter()
+        _notify(callbacks, "on_fit_start", p["epochs"])
+        net.train()
+        for epoch in range(1, p["epochs"] + 1):
+            order = torch.randperm(train.shape[0], generator=generator, device=device)
+            total = torch.zeros((), device=device)
+            for s in range(steps):
+                rows = train[order[s * batch:(s + 1) * batch]]
+                mask = fixed_mask
+                if p["random_order"]:
+                    mask = net.block_mask(torch.randperm(k, generator=generator, device=device))
+                loss = loss_of(rows, mask)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total = total + loss.detach()
+            record = {"epoch": float(epoch), "loss": float(total) / steps}
+            if n_val:
+                net.eval()
+                with torch.no_grad():
+                    record["validation"] = float(loss_of(val, fixed_mask))
+                net.train()
+            history.append(record)
+            stop = _notify(callbacks, "on_epoch_end", epoch, {k_: v for k_, v in record.items() if k_ != "epoch"})
+            monitored = record.get("validation", record["loss"])
+            if monitored < best - 1e-4:
+                best, best_state, wait = monitored, copy.deepcopy(net.state_dict()), 0
+            else:
+                wait += 1
+            patience = p["early_stopping_patience"]
+            out_of_time = p["time_budget"] is not None and time.perf_counter() - started > p["time_budget"]
+            if stop or (patience and wait >= patience) or out_of_time:
+                break
+        if best_state is not None:
+            net.load_state_dict(best_state)
+        net.eval()
+        self.history_ = history
+        _notify(callbacks, "on_fit_end", history)
+        self.spans_ = list(spans)
+        return self
+
+    # ------------------------------------------------------------------ sample
+    def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None,
+               temperature: float | None = None) -> np.ndarray:
+        """``n`` rows of tokens (float32, one column per span); ``conditions`` maps column index -> token."""
+        self._check_fitted()
+        net, device = self.net_, self.device_
+        generator = make_generator(rng, device)
+        temperature = self.temperature if temperature is None else temperature
+        conditions = dict(conditions or {})
+        for column, token in conditions.items():
+            if not 0 <= int(column) < net.k or not 0 <= int(token) < net.sizes[int(column)]:
+                raise InvalidDataError("a condition names a column or value the model does not have")
+        order = [c for c in conditions] + [c for c in self.order_ if c not in conditions]
+        d = net.d
+        # w1's rows in sampling order, so the columns sampled so far are always a prefix (no gather)
+        rows = torch.cat([torch.arange(c * d, (c + 1) * d, device=device) for c in order])
+        out = np.empty((n, net.k), dtype=np.float32)
+        with torch.no_grad():
+            for start in range(0, n, SAMPLE_CHUNK):
+                size = min(SAMPLE_CHUNK, n - start)
+                tokens = torch.zeros(size, net.k, dtype=torch.long, device=device)
+                embedded = torch.empty(size, net.k * d, device=device)
+                for p, column in enumerate(order):
+                    if column in conditions:
+                        tokens[:, column] = int(conditions[column])
+                    else:
+                        logits = net.column_logits(embedded[:, :p * d], rows[:p * d], column)
+                        tokens[:, column] = _draw(logits, temperature, generator)
+                    embedded[:, p * d:(p + 1) * d] = net.embedding(tokens[:, column] + net.offsets[column])
+                out[start:start + size] = tokens.cpu().numpy()
+        return out
+
+    def to(self, device: str | torch.device) -> AutoregressiveModel:
+        from .nn.torch_utils import resolve_device
+
+        self._check_fitted()
+        self.net_.to(resolve_device(device))
+        return self

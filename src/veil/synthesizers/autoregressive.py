@@ -1,0 +1,71 @@
+"""veil's autoregressive synthesizer: every column given the ones before it, over tokenised columns.
+
+See :mod:`veil.models.autoregressive` for the model and :mod:`veil.encode.tokens` for the tokens.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from .. import _params as P
+from ..encode.tokens import TokenEncoder
+from ..errors import InvalidDataError
+from ..metadata import Metadata
+from .deep import DEVICE, POSITIVE_FLOAT, POSITIVE_INT, NeuralSynthesizer, _LazyClass
+
+FRACTION = P.Interval(float, 0, 0.5, closed="left")
+
+
+class AutoregressiveSynthesizer(NeuralSynthesizer):
+    """Autoregressive over tokens: p(row) = prod_k p(column k | columns before k); one masked network with
+    a head per column, early stopping on a validation split within ``time_budget`` seconds."""
+
+    model_name: ClassVar[str] = "autoregressive"
+    model_class: ClassVar[type] = _LazyClass("..models.autoregressive", "AutoregressiveModel")
+    encoder_class: ClassVar[type] = TokenEncoder
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "hidden_dim": POSITIVE_INT, "learning_rate": POSITIVE_FLOAT, "weight_decay": P.Interval(float, 0, None),
+        "dropout": P.Interval(float, 0, 1, closed="left"), "validation_fraction": FRACTION,
+        "time_budget": [P.NONE, POSITIVE_FLOAT], "random_order": P.BOOL, "device": DEVICE,
+    }
+
+    def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
+                 enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
+                 epochs: int = 200, batch_size: int = 512, embedding_dim: int = 16, hidden_dim: int = 64,
+                 learning_rate: float = 3e-3, weight_decay: float = 1e-4, dropout: float = 0.4,
+                 validation_fraction: float = 0.1, early_stopping_patience: int | None = 5,
+                 time_budget: float | None = 120.0, random_order: bool = False, verbose: bool = False,
+                 device: str = "auto"):
+        super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
+                         enforce_rounding=enforce_rounding, locale=locale, seed=seed)
+        self.epochs, self.batch_size = epochs, batch_size
+        self.embedding_dim, self.hidden_dim = embedding_dim, hidden_dim
+        self.learning_rate, self.weight_decay, self.dropout = learning_rate, weight_decay, dropout
+        self.validation_fraction, self.early_stopping_patience = validation_fraction, early_stopping_patience
+        self.time_budget, self.random_order = time_budget, random_order
+        self.verbose, self.device = verbose, device
+
+    def _make_encoder(self, metadata: Metadata) -> TokenEncoder:
+        return TokenEncoder(metadata, enforce_rounding=self.enforce_rounding,
+                            enforce_min_max_values=self.enforce_min_max_values)
+
+    def sample(self, num_rows: int, *, seed: int | None = None, conditions: Mapping[str, Any] | None = None,
+               temperature: float = 1.0) -> pd.DataFrame:
+        """``num_rows`` new rows. ``conditions`` fixes categorical columns (``{"sex": "Female", ...}``; any
+        number of them: they are drawn first, the rest given them). ``temperature`` < 1 sharpens every
+        column's distribution, > 1 flattens it."""
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+            raise InvalidDataError(f"temperature must be a number > 0. Got {temperature!r} instead.")
+        self._check_fitted()
+        if self.model_ is None:
+            return super().sample(num_rows, seed=seed, conditions=conditions)
+        self.model_.temperature = float(temperature)
+        try:
+            return super().sample(num_rows, seed=seed, conditions=conditions)
+        finally:
+            self.model_.temperature = 1.0
+
+
+__all__: Sequence[str] = ["AutoregressiveSynthesizer"]

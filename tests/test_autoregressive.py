@@ -1,0 +1,134 @@
+"""The autoregressive synthesizer: tokens, the masked network, conditions, temperature, files."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import veil
+from veil import AutoregressiveSynthesizer, InvalidDataError
+from veil.encode.tokens import NumberTokens, TokenEncoder
+from veil.metadata import Metadata
+from veil.models.autoregressive import MaskedColumnNet
+
+FAST = {"epochs": 8, "batch_size": 128, "time_budget": None}
+
+
+@pytest.fixture(scope="module")
+def people() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 2_000
+    sex = rng.choice(["Female", "Male"], size=n, p=[0.3, 0.7])
+    hours = np.where(sex == "Female", rng.normal(30, 4, n), rng.normal(45, 4, n)).round().astype(int)
+    income = np.round(np.exp(9 + hours / 40 + rng.normal(0, 0.2, n)), 2)
+    group = np.where(sex == "Female", rng.choice(["a", "b"], n), rng.choice(["c", "d"], n))
+    score = pd.Series(rng.normal(0, 1, n)).mask(rng.random(n) < 0.1)
+    return pd.DataFrame({"sex": sex, "hours": hours, "income": income, "group": group, "score": score})
+
+
+@pytest.fixture(scope="module")
+def fitted(people) -> AutoregressiveSynthesizer:
+    return AutoregressiveSynthesizer(**FAST).fit(people)
+
+
+def test_number_tokens_keep_exact_values_spikes_and_bins():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.zeros(5_000), rng.lognormal(8, 1, 5_000), [np.nan] * 100])
+    tokens = NumberTokens.fit(x, n_bins=20)
+    assert 0.0 in tokens.exact and tokens.n_bins >= 10 and tokens.has_missing
+    codes = tokens.encode(x)
+    assert codes.min() >= 0 and codes.max() == tokens.size - 1
+    back = tokens.decode(codes, rng)
+    assert np.isnan(back[-100:]).all() and (back[:5_000] == 0).all()
+    inside = codes[5_000:10_000] - len(tokens.exact)
+    assert ((back[5_000:10_000] >= tokens.edges[inside]) & (back[5_000:10_000] <= tokens.edges[inside + 1])).all()
+    few = NumberTokens.fit(np.array([1.0, 2.0, 2.0, 7.0]))
+    assert few.n_bins == 0 and few.encode(np.array([2.0, 6.0])).tolist() == [1, 2]  # 6 -> the nearest, 7
+
+
+def test_token_encoder_round_trip(people):
+    meta = Metadata.detect(people)
+    enc = TokenEncoder(meta).fit(people)
+    matrix = enc.encode(people)
+    assert matrix.dtype == np.float32 and [s.kind for s in enc.spans] == ["discrete"] * 5
+    assert (matrix.max(axis=0) < np.array(enc.sizes)).all()
+    back = enc.decode(matrix, rng=np.random.default_rng(0))
+    pd.testing.assert_series_equal(back["sex"], people["sex"], check_names=False)
+    pd.testing.assert_series_equal(back["hours"], people["hours"], check_names=False)
+    assert back["score"].isna().sum() == people["score"].isna().sum()
+    again = TokenEncoder.from_state(*enc.state())
+    np.testing.assert_array_equal(again.encode(people), matrix)
+
+
+def test_each_head_sees_only_the_columns_before_it():
+    net = MaskedColumnNet([3, 4, 5], embedding_dim=2, hidden_dim=4).initialise(torch.Generator().manual_seed(0))
+    mask = net.block_mask(torch.tensor([1, 2, 0]))  # order: column 2, then 0, then 1
+    tokens = torch.tensor([[0, 0, 0], [2, 3, 4]])
+    base = net(tokens, mask)
+    for changed in range(3):
+        other = tokens.clone()
+        other[:, changed] = (other[:, changed] + 1) % torch.tensor([3, 4, 5])[changed]
+        moved = (net(other, mask) - base).abs().amax(dim=(0, 2)) > 0
+        position = {2: 0, 0: 1, 1: 2}
+        expected = [position[c] > position[changed] for c in range(3)]
+        assert moved.tolist() == expected, changed
+
+
+def test_learns_marginals_and_dependence(people, fitted):
+    out = fitted.sample(4_000, seed=0)
+    assert list(out.columns) == list(people.columns) and out["hours"].dtype == people["hours"].dtype
+    assert abs((out["sex"] == "Female").mean() - 0.3) < 0.04
+    # group depends on sex entirely: a, b only for women
+    women = out[out["sex"] == "Female"]
+    assert women["group"].isin(["a", "b"]).mean() > 0.9
+    assert abs(out["hours"].groupby(out["sex"]).mean()["Female"] - 30) < 2.5
+    assert abs(out["score"].isna().mean() - 0.1) < 0.03
+    assert out["income"].between(people["income"].min(), people["income"].max()).all()
+    assert len(fitted.loss_history_) >= 2 and "validation" in fitted.loss_history_
+
+
+def test_conditions_on_several_columns(fitted):
+    out = fitted.sample(500, seed=1, conditions={"sex": "Female", "group": "b"})
+    assert (out["sex"] == "Female").all() and (out["group"] == "b").all()
+    assert abs(out["hours"].mean() - 30) < 3
+    with pytest.raises(InvalidDataError, match="valid values"):
+        fitted.sample(5, conditions={"sex": "Other"})
+    with pytest.raises(InvalidDataError, match="not categorical"):
+        fitted.sample(5, conditions={"hours": 40})
+
+
+def test_temperature_sharpens(fitted):
+    cold = fitted.sample(3_000, seed=2, temperature=0.3)
+    warm = fitted.sample(3_000, seed=2, temperature=1.0)
+    assert (cold["sex"] == "Male").mean() > (warm["sex"] == "Male").mean()
+    with pytest.raises(InvalidDataError, match="temperature"):
+        fitted.sample(5, temperature=0)
+
+
+def test_same_seed_same_table_file_round_trip_and_global_rng(people, fitted, tmp_path):
+    np_state, torch_state, py_state = np.random.get_state()[1].copy(), torch.get_rng_state().clone(), random.getstate()
+    a = AutoregressiveSynthesizer(seed=3, **FAST).fit(people).sample(300, seed=5)
+    b = AutoregressiveSynthesizer(seed=3, **FAST).fit(people).sample(300, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    assert (np.random.get_state()[1] == np_state).all()
+    assert torch.equal(torch.get_rng_state(), torch_state) and random.getstate() == py_state
+    loaded = veil.load(fitted.save(tmp_path / "ar.veil"))
+    pd.testing.assert_frame_equal(loaded.sample(400, seed=9), fitted.sample(400, seed=9))
+
+
+def test_random_orders_and_time_budget(people):
+    synth = AutoregressiveSynthesizer(epochs=50, batch_size=128, random_order=True, time_budget=2.0,
+                                      early_stopping_patience=None).fit(people)
+    assert len(synth.loss_history_) < 50  # stopped by the time budget
+    out = synth.sample(1_000, seed=0, conditions={"group": "a"})
+    assert (out["sex"] == "Female").mean() > 0.8  # a random-order model conditions backwards too
+
+
+def test_bad_parameters_are_refused(people):
+    with pytest.raises(veil.InvalidParameterError, match="dropout"):
+        AutoregressiveSynthesizer(dropout=1.5).fit(people)
+    with pytest.raises(veil.InvalidParameterError, match="validation_fraction"):
+        AutoregressiveSynthesizer(validation_fraction=0.9).fit(people)
