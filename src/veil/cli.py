@@ -108,8 +108,8 @@ class _EpochProgress:
 @_friendly
 def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn from")],
         output: Annotated[Path, typer.Option("-o", "--output", help="where to write the model (.veil)")],
-        model: Annotated[str, typer.Option("--model", "-m", help="gaussian_copula, fast_ml, ctgan, tvae or "
-                                           "copulagan")] = "gaussian_copula",
+        model: Annotated[str, typer.Option("--model", "-m", help="gaussian_copula, fast_ml, ctgan, tvae, "
+                                           "copulagan or autoregressive")] = "gaussian_copula",
         metadata: Annotated[Path | None, typer.Option("--metadata", help="metadata JSON (else detected)")] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed for fitting")] = 0,
         epochs: Annotated[int | None, typer.Option("--epochs", help="training epochs (neural models)")] = None,
