@@ -36,7 +36,6 @@ from .nn.loop import _notify
 from .nn.torch_utils import adam_options, build, dropout, make_generator
 
 SAMPLE_CHUNK = 25_000
-_PAD = -1e4  # logit of the unused entries of a column's padded vocabulary
 
 
 def _draw(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
@@ -56,25 +55,22 @@ class MaskedColumnNet(nn.Module):
         k, d, h = len(sizes), embedding_dim, hidden_dim
         self.sizes = list(sizes)
         self.k, self.d, self.h = k, d, h
-        self.vmax = max(self.sizes)
+        self.starts = [int(x) for x in np.concatenate([[0], np.cumsum(self.sizes)[:-1]])]
+        total = int(sum(self.sizes))
         self.register_buffer("offsets", torch.zeros(k, dtype=torch.long), persistent=False)
-        self.register_buffer("pad", torch.zeros(k, self.vmax), persistent=False)
-        self.embedding = nn.Embedding(int(sum(self.sizes)), d)
+        self.embedding = nn.Embedding(total, d)
         self.w1 = nn.Parameter(torch.empty(k * d, k * h))
         self.b1 = nn.Parameter(torch.zeros(k * h))
         self.w2 = nn.Parameter(torch.empty(k, h, h))
         self.b2 = nn.Parameter(torch.zeros(k, h))
-        self.w3 = nn.Parameter(torch.empty(k, h, self.vmax))
-        self.b3 = nn.Parameter(torch.zeros(k, self.vmax))
+        # every column's output weights side by side (no padding to the largest vocabulary)
+        self.w3 = nn.Parameter(torch.empty(h, total))
+        self.b3 = nn.Parameter(torch.zeros(total))
 
     def initialise(self, generator: torch.Generator) -> MaskedColumnNet:
-        """Fill the buffers (vocabulary offsets, padding) and draw the weights from ``generator``."""
+        """Fill the vocabulary offsets and draw the weights from ``generator``."""
         with torch.no_grad():
-            offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
-            self.offsets.copy_(torch.from_numpy(offsets))
-            self.pad.fill_(_PAD)
-            for j, size in enumerate(self.sizes):
-                self.pad[j, :size] = 0.0
+            self.offsets.copy_(torch.tensor(self.starts, dtype=torch.long))
             self.embedding.weight.normal_(generator=generator)
             for w, fan_in in ((self.w1, max(self.k * self.d / 2, 1)), (self.w2, self.h), (self.w3, self.h)):
                 w.uniform_(-1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in), generator=generator)
@@ -91,9 +87,14 @@ class MaskedColumnNet(nn.Module):
         """[n, k] tokens -> [n, k*d] embeddings."""
         return self.embedding(tokens + self.offsets).reshape(tokens.shape[0], -1)
 
+    def output(self, column: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """A column's output weights and biases."""
+        start, size = self.starts[column], self.sizes[column]
+        return self.w3[:, start:start + size], self.b3[start:start + size]
+
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor, *, dropout_p: float = 0.0,
-                generator: torch.Generator | None = None) -> torch.Tensor:
-        """[n, k] tokens -> [n, k, vmax] logits of every column given the columns before it (dropout on the
+                generator: torch.Generator | None = None) -> list[torch.Tensor]:
+        """[n, k] tokens -> each column's logits [n, size] given the columns before it (dropout on the
         hidden units while training)."""
         n = tokens.shape[0]
         train = self.training and dropout_p > 0 and generator is not None
@@ -103,7 +104,7 @@ class MaskedColumnNet(nn.Module):
         hidden = hidden + torch.relu(torch.einsum("nkh,khg->nkg", hidden, self.w2) + self.b2)
         if train:
             hidden = dropout(hidden, dropout_p, generator, True)
-        return torch.einsum("nkh,khv->nkv", hidden, self.w3) + self.b3 + self.pad
+        return [torch.addmm(self.output(j)[1], hidden[:, j], self.output(j)[0]) for j in range(self.k)]
 
     def column_logits(self, prefix: torch.Tensor, rows: torch.Tensor, column: int) -> torch.Tensor:
         """Logits of one column from ``prefix`` ([n, p*d], the embeddings of the columns sampled so far, in
@@ -116,7 +117,8 @@ class MaskedColumnNet(nn.Module):
             pre = pre.expand(prefix.shape[0], h)
         hidden = torch.relu(pre)
         hidden = hidden + torch.addmm(self.b2[c], hidden, self.w2[c]).relu_()
-        return torch.addmm(self.b3[c, :self.sizes[c]], hidden, self.w3[c, :, :self.sizes[c]])
+        weight, bias = self.output(c)
+        return torch.addmm(bias, hidden, weight)
 
 
 class AutoregressiveModel(TorchModel):
@@ -165,7 +167,7 @@ class AutoregressiveModel(TorchModel):
         with torch.no_grad():  # start every column at its marginal: the network learns the dependence
             for j, size in enumerate(net.sizes):
                 counts = torch.bincount(tokens[:, j], minlength=size).to(net.b3.dtype)
-                net.b3[j, :size] = torch.log((counts + 0.5) / (n + 0.5 * size))
+                net.output(j)[1].copy_(torch.log((counts + 0.5) / (n + 0.5 * size)))
         n_val = int(round(n * p["validation_fraction"])) if n >= 50 else 0
         perm = torch.randperm(n, generator=generator, device=device)
         val, train = tokens[perm[:n_val]], tokens[perm[n_val:]]
@@ -178,11 +180,12 @@ class AutoregressiveModel(TorchModel):
 
         def loss_of(rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
             logits = net(rows, mask, dropout_p=p["dropout"], generator=generator)
-            return nn.functional.cross_entropy(logits.reshape(-1, net.vmax), rows.reshape(-1)) * k
+            return sum(nn.functional.cross_entropy(logits[j], rows[:, j]) for j in range(k))
 
         history: list[dict[str, float]] = []
         best, best_state, wait = math.inf, None, 0
         started = time.perf_counter()
+        budget = p["time_budget"]
         _notify(callbacks, "on_fit_start", p["epochs"])
         net.train()
         for epoch in range(1, p["epochs"] + 1):
@@ -198,7 +201,10 @@ class AutoregressiveModel(TorchModel):
                 loss.backward()
                 optimizer.step()
                 total = total + loss.detach()
-            record = {"epoch": float(epoch), "loss": float(total) / steps}
+                done = s + 1
+                if budget is not None and time.perf_counter() - started > budget:
+                    break  # the budget ends mid-epoch on big tables
+            record = {"epoch": float(epoch), "loss": float(total) / done}
             if n_val:
                 net.eval()
                 with torch.no_grad():
@@ -212,7 +218,7 @@ class AutoregressiveModel(TorchModel):
             else:
                 wait += 1
             patience = p["early_stopping_patience"]
-            out_of_time = p["time_budget"] is not None and time.perf_counter() - started > p["time_budget"]
+            out_of_time = budget is not None and time.perf_counter() - started > budget
             if stop or (patience and wait >= patience) or out_of_time:
                 break
         if best_state is not None:
