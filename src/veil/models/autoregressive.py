@@ -36,6 +36,9 @@ from .nn.loop import _notify
 from .nn.torch_utils import adam_options, build, dropout, make_generator
 
 SAMPLE_CHUNK = 25_000
+#: epochs without a better validation loss before the learning rate is multiplied by LR_DECAY
+LR_PATIENCE = 2
+LR_DECAY = 0.3
 
 
 def _draw(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
@@ -217,6 +220,9 @@ class AutoregressiveModel(TorchModel):
                 best, best_state, wait = monitored, copy.deepcopy(net.state_dict()), 0
             else:
                 wait += 1
+                if wait % LR_PATIENCE == 0:  # a plateau: smaller steps from here
+                    for group in optimizer.param_groups:
+                        group["lr"] *= LR_DECAY
             patience = p["early_stopping_patience"]
             out_of_time = budget is not None and time.perf_counter() - started > budget
             if stop or (patience and wait >= patience) or out_of_time:
