@@ -14,7 +14,8 @@ Training minimises the cross-entropy of every column given the columns before it
 validation split that decides when to stop (and whose best weights are kept), within a time budget.
 With ``random_order`` each batch uses a new random column order, so any set of columns can later be
 placed first and serve as conditions. Sampling draws the columns one at a time for all rows at once (no
-loop over rows); ``conditions`` fix the tokens of some columns, which then come first.
+loop over rows); ``conditions`` fix the tokens of some columns, which then come first (natively when the
+model can condition on them, else by rejection; see :meth:`AutoregressiveModel.sample`).
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ SAMPLE_CHUNK = 25_000
 #: epochs without a better validation loss before the learning rate is multiplied by LR_DECAY
 LR_PATIENCE = 2
 LR_DECAY = 0.3
+#: rejection sampling gives up after drawing this many times the rows asked for (at least 1,000)
+REJECTION_LIMIT = 200
 
 
 def _draw(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
@@ -238,15 +241,45 @@ class AutoregressiveModel(TorchModel):
     # ------------------------------------------------------------------ sample
     def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None,
                temperature: float | None = None) -> np.ndarray:
-        """``n`` rows of tokens (float32, one column per span); ``conditions`` maps column index -> token."""
+        """``n`` rows of tokens (float32, one column per span); ``conditions`` maps column index -> token.
+
+        Conditioned columns are drawn first. That is exact when the model was trained on random column
+        orders, or when they are the first columns of its fixed order; otherwise rows are drawn whole
+        and those that match are kept (rejection), so the other columns still follow the conditions."""
         self._check_fitted()
-        net, device = self.net_, self.device_
-        generator = make_generator(rng, device)
+        net = self.net_
+        generator = make_generator(rng, self.device_)
         temperature = self.temperature if temperature is None else temperature
-        conditions = dict(conditions or {})
+        conditions = {int(c): int(t) for c, t in (conditions or {}).items()}
         for column, token in conditions.items():
-            if not 0 <= int(column) < net.k or not 0 <= int(token) < net.sizes[int(column)]:
+            if not 0 <= column < net.k or not 0 <= token < net.sizes[column]:
                 raise InvalidDataError("a condition names a column or value the model does not have")
+        native = self.params["random_order"] or set(self.order_[:len(conditions)]) == set(conditions)
+        if native:
+            return self._draw_rows(n, generator, conditions, temperature)
+        return self._rejection(n, generator, conditions, temperature)
+
+    def _rejection(self, n: int, generator: torch.Generator, conditions: Mapping[int, int],
+                   temperature: float) -> np.ndarray:
+        """Rows drawn whole, keeping those that match ``conditions``, in rounds sized by the match rate."""
+        kept, found, drawn = [], 0, 0
+        columns, tokens = list(conditions), np.array(list(conditions.values()), dtype=np.float32)
+        while found < n:
+            rate = (found + 1) / (drawn + 1) if drawn else 0.1
+            size = int(min(max((n - found) / rate * 1.2, 1_000), 50 * SAMPLE_CHUNK))
+            rows = self._draw_rows(size, generator, {}, temperature)
+            match = rows[(rows[:, columns] == tokens).all(axis=1)]
+            kept.append(match)
+            found, drawn = found + len(match), drawn + size
+            if drawn >= REJECTION_LIMIT * max(n, 1_000) and found < n:
+                raise InvalidDataError(
+                    f"only {found} of {drawn:,} drawn rows match the conditions; they are too rare to reach by "
+                    "rejection. Train with random_order=True to condition on any columns natively")
+        return np.concatenate(kept)[:n]
+
+    def _draw_rows(self, n: int, generator: torch.Generator, conditions: Mapping[int, int],
+                   temperature: float) -> np.ndarray:
+        net, device = self.net_, self.device_
         order = [c for c in conditions] + [c for c in self.order_ if c not in conditions]
         d = net.d
         # w1's rows in sampling order, so the columns sampled so far are always a prefix (no gather)
