@@ -299,10 +299,3 @@ class AutoregressiveModel(TorchModel):
                     embedded[:, p * d:(p + 1) * d] = net.embedding(tokens[:, column] + net.offsets[column])
                 out[start:start + size] = tokens.cpu().numpy()
         return out
-
-    def to(self, device: str | torch.device) -> AutoregressiveModel:
-        from .nn.torch_utils import resolve_device
-
-        self._check_fitted()
-        self.net_.to(resolve_device(device))
-        return self

@@ -186,6 +186,13 @@ def phone_fraction(values: pd.Series, counts: np.ndarray | None = None, *,
     return _fraction(ok, counts)
 
 
+def phone_digits(text: pd.Series) -> pd.Series:
+    """A phone number's digits, without an extension and without the North American leading 1
+    ('+1 (415) 555-2671 x12' -> '4155552671'), so that one number written several ways compares equal."""
+    digits = text.str.replace(_PHONE_EXT, "", regex=True).str.replace(r"\D", "", regex=True)
+    return digits.where(~((digits.str.len() == 11) & digits.str.startswith("1")), digits.str[1:])
+
+
 _SSN = re.compile(r"(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}")
 
 

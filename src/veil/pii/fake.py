@@ -302,9 +302,23 @@ def _iban_country(rng: np.random.Generator, n: int, country: str) -> np.ndarray:
     else:  # GB: 4-letter bank code + 6-digit sort code + 8-digit account
         bban = np.concatenate([rng.integers(0, 26, (n, 4)) + ord("A"),
                                rng.integers(0, 10, (n, 14)) + ord("0")], axis=1)
+    return iban_from_bban(bban, country)
+
+
+def iban_from_bban(bban: np.ndarray, country: str) -> np.ndarray:
+    """IBANs (with their mod-97 check digits) from rows of BBAN code points (n, L) and a country code."""
+    n = len(bban)
     cc = _lit(n, country)
     check = 98 - _mod97(np.concatenate([bban, cc, _lit(n, "00")], axis=1))
     return _join(cc, _digit_codes(check, 2), bban)
+
+
+def with_luhn_digit(payloads: np.ndarray) -> np.ndarray:
+    """Digit strings with their Luhn check digit appended (payloads of any lengths)."""
+    text = pd.Series(payloads, dtype=object).astype(str)
+    width = int(text.str.len().max()) if len(text) else 0
+    digits = det._digit_matrix(text, width)  # zero-padded on the left, which does not change a Luhn sum
+    return (text + pd.Series(luhn_check_digit(digits).astype(str), dtype=object)).to_numpy(dtype=object)
 
 
 def iban_is_valid(value: str) -> bool:

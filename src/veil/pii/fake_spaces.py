@@ -83,8 +83,9 @@ def _domain_space(domains: tuple[str, ...], kind: str) -> Space:
 
 # ------------------------------------------------------------------------------------ numbers
 def _phone_digits(values: pd.Series) -> pd.Series:
-    digits = _text(values).str.replace(r"\s*(?:x|ext\.?)\s*\d+$", "", regex=True).str.replace(r"\D", "", regex=True)
-    return digits.where(~((digits.str.len() == 11) & digits.str.startswith("1")), digits.str[1:])
+    from .detectors import phone_digits
+
+    return phone_digits(_text(values))
 
 
 def _phone_n11() -> Space:
@@ -134,37 +135,23 @@ def _ssn_space(area_low: int, area_high: int, group_low: int, group_high: int) -
     return Space(make, contains)
 
 
-def _luhn_complete(payload: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(payload)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return payload + str((10 - total % 10) % 10)
-
-
 def _card_space(bins: tuple[str, ...]) -> Space:
     def contains(values: pd.Series) -> np.ndarray:
         digits = _text(values).str.replace(r"\D", "", regex=True)
         return digits.str[:6].isin(bins).to_numpy(dtype=bool)
 
     def make(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        from .fake import with_luhn_digit
+
         n = len(values)
-        chosen = rng.integers(0, len(bins), n)
-        body = rng.integers(0, 10, (n, 9))
-        out = []
-        for k, digits in zip(chosen, body):
-            b = bins[k]
-            length = 15 if b.startswith("3") else 16  # American Express numbers have 15 digits
-            out.append(_luhn_complete((b + "".join(map(str, digits)))[: length - 1]))
-        return np.array(out, dtype=object)
+        prefix = pd.Series(np.asarray(bins, dtype=object)[rng.integers(0, len(bins), n)], dtype=object)
+        body = pd.Series(rng.integers(0, 10**9, n)).astype(str).str.zfill(9)
+        payload = prefix + body  # 15 digits, then the check digit: 16
+        amex = prefix.str.startswith("3").to_numpy()  # American Express numbers have 15 digits
+        payload[amex] = payload[amex].str[:14]
+        return with_luhn_digit(payload.to_numpy(dtype=object))
 
     return Space(make, contains)
-
-
-def _mod97_check(bban: str, country: str) -> str:
-    moved = bban + country + "00"
-    number = int("".join(str(int(ch, 36)) for ch in moved))
-    return f"{98 - number % 97:02d}"
 
 
 def _iban_de0() -> Space:
@@ -173,11 +160,11 @@ def _iban_de0() -> Space:
         return (text.str.startswith("DE") & (text.str[4] == "0")).to_numpy(dtype=bool)
 
     def make(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        out = []
-        for digits in rng.integers(0, 10, (len(values), 17)):
-            bban = "0" + "".join(map(str, digits))
-            out.append("DE" + _mod97_check(bban, "DE") + bban)
-        return np.array(out, dtype=object)
+        from .fake import iban_from_bban
+
+        digits = rng.integers(0, 10, (len(values), 18))
+        digits[:, 0] = 0  # a German bank code never starts with 0
+        return iban_from_bban(digits + ord("0"), "DE")
 
     return Space(make, contains)
 
@@ -188,11 +175,9 @@ def _iban_user_assigned(country: str) -> Space:
         return _text(values).str.upper().str.startswith(country).to_numpy(dtype=bool)
 
     def make(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        out = []
-        for digits in rng.integers(0, 10, (len(values), 18)):
-            bban = "".join(map(str, digits))
-            out.append(country + _mod97_check(bban, country) + bban)
-        return np.array(out, dtype=object)
+        from .fake import iban_from_bban
+
+        return iban_from_bban(rng.integers(0, 10, (len(values), 18)) + ord("0"), country)
 
     return Space(make, contains)
 
@@ -303,7 +288,9 @@ def _national_id_spaces() -> dict[str, Space]:
 
     def sin_make(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         text = _compact(pd.Series(values))
-        return np.array([_luhn_complete("0" + t[1:8]) for t in text], dtype=object)
+        from .fake import with_luhn_digit
+
+        return with_luhn_digit(("0" + text.str[1:8]).to_numpy(dtype=object))
 
     def nine_digits(values: pd.Series) -> pd.Series:
         text = _compact(values)

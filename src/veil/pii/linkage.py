@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidDataError, InvalidParameterError
+from .detectors import phone_digits
 from .nicknames import canonical_given_name
 
 #: what each role of a field contributes; the roles a column can play in matching
@@ -136,9 +137,7 @@ def _emails(values: pd.Series) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def _phones(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    codes, distinct = _by_distinct(values, lambda s: s.str.replace(r"\s*(?:x|ext\.?)\s*\d+$", "", regex=True))
-    digits = distinct.str.replace(r"\D", "", regex=True)
-    digits = digits.where(~((digits.str.len() == 11) & digits.str.startswith("1")), digits.str[1:])
+    codes, digits = _by_distinct(values, lambda s: phone_digits(s.str.strip()))
     return _recode(codes, digits.where(digits.str.len() >= 7, ""))
 
 

@@ -89,10 +89,11 @@ def _spec(col: Column, values: pd.Series) -> ColumnSpec:
         present = values.dropna().astype(str)
         words = float(present.str.split().str.len().mean()) if len(present) else 8.0
         return ColumnSpec(col.name, "text", missing_rate=missing, words=round(words, 1))
+    from ..pii.fake import NUMERIC_NATIONAL_IDS
     from ..pii.fake_spaces import choose_space
 
     scheme = _national_id_scheme(values) if col.sdtype == "national_id" else None
-    if scheme is not None and col.representation == "int" and scheme not in ("nir", "bsn", "sin"):
+    if scheme is not None and col.representation == "int" and scheme not in NUMERIC_NATIONAL_IDS:
         scheme = "bsn"  # an integer column needs digits only
     return ColumnSpec(col.name, col.sdtype, missing_rate=missing, representation=col.representation,
                       datetime_format=col.datetime_format, scheme=scheme,

@@ -114,7 +114,8 @@ class TorchModel:
         target = resolve_device(device)
         for name in self.networks:
             getattr(self, name).to(target)
-        self.layout_ = self.layout_.to(target)
+        if getattr(self, "layout_", None) is not None:  # models over spans keep a device-bound layout
+            self.layout_ = self.layout_.to(target)
         return self
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
