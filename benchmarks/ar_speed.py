@@ -2,10 +2,11 @@
 in one run, on the judge's split of a dataset (default Adult), each in its own process and venv.
 
     /work/main/.venv/bin/python benchmarks/ar_speed.py [--datasets adult,bank_marketing] [--sdv tvae|gaussian_copula]
-        [--skip-sdv] [--skip-mostlyai] [--skip-veil]
+        [--skip-sdv] [--skip-mostlyai] [--skip-veil] [--json-name ar_speed.json]
 
 Defaults on every side (TVAE: SDV's 300 epochs, batch 500). Scores by the judge. Prints a markdown table
-per dataset; the figures go to benchmarks/work/<dataset>/ar_speed.json.
+per dataset; the figures go to benchmarks/work/<dataset>/ar_speed.json
+(or --json-name).
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--skip-sdv", action="store_true")
     p.add_argument("--skip-mostlyai", action="store_true")
     p.add_argument("--skip-veil", action="store_true")
+    p.add_argument("--json-name", default="ar_speed.json",
+                   help="file name under benchmarks/work/<dataset>/ for the figures (default ar_speed.json)")
     args = p.parse_args(argv)
     for dataset in args.datasets.split(","):
         run_dataset(dataset.strip(), args)
@@ -74,7 +77,7 @@ def run_dataset(dataset: str, args: argparse.Namespace) -> None:
             r["judge"] = score(dataset, out)
         rows.append(r)
     machine["load_1min_after"] = os.getloadavg()[0]
-    (workdir / "ar_speed.json").write_text(json.dumps({"machine": machine, "results": rows}, indent=1))
+    (workdir / args.json_name).write_text(json.dumps({"machine": machine, "results": rows}, indent=1))
     print(f"\n### {dataset} ({n:,} train rows)\n")
     print("| " + " | ".join(HEAD) + " |\n|" + "---|" * len(HEAD))
     for r in rows:

@@ -63,6 +63,32 @@ def test_token_encoder_round_trip(people):
     np.testing.assert_array_equal(again.encode(people), matrix)
 
 
+def test_datetimes_become_calendar_parts_that_round_trip():
+    rng = np.random.default_rng(1)
+    n = 1_500
+    stamps = pd.Series(pd.Timestamp("2001-01-31 13:45:10") + pd.to_timedelta(rng.integers(0, 10**8, n), unit="s"))
+    stamps[rng.random(n) < 0.1] = pd.NaT
+    table = pd.DataFrame({
+        "stamp": stamps,  # second precision, with missing values
+        "day": (pd.Timestamp("2014-05-02") + pd.to_timedelta(rng.integers(0, 390, n), unit="D")).strftime("%Y-%m-%d"),
+        "utc": pd.Timestamp("2013-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 8760, n), unit="h"),
+    })
+    enc = TokenEncoder(Metadata.detect(table)).fit(table)
+    # year .. second for the stamp; year, month, day for the day; the UTC hours of one year: no year token
+    assert [s.column for s in enc.spans] == ["stamp"] * 6 + ["day"] * 3 + ["utc"] * 3
+    assert enc.sizes[6:] == [2, 12, 31, 12, 31, 24]
+    matrix = enc.encode(table)
+    back = enc.decode(matrix, rng=rng)
+    for name in table:
+        pd.testing.assert_series_equal(back[name], table[name], check_names=False)
+    np.testing.assert_array_equal(TokenEncoder.from_state(*enc.state()).encode(table), matrix)
+    # any tokens decode to real dates (day 31 of a 30-day month is its last day)
+    noise = np.column_stack([rng.integers(0, size, 3_000) for size in enc.sizes]).astype(np.float32)
+    decoded = enc.decode(noise, rng=rng)
+    days = pd.to_datetime(decoded["day"], format="%Y-%m-%d")
+    assert days.notna().all() and decoded["utc"].dt.year.eq(2013).all()
+
+
 def test_each_head_sees_only_the_columns_before_it():
     net = MaskedColumnNet([3, 4, 5], embedding_dim=2, hidden_dim=4).initialise(torch.Generator().manual_seed(0))
     mask = net.block_mask(torch.tensor([1, 2, 0]))  # order: column 2, then 0, then 1
@@ -106,6 +132,32 @@ def test_conditions_on_a_later_column_still_shape_the_earlier_ones(people, fitte
     out = fitted.sample(400, seed=3, conditions={"group": "a"})
     assert (out["group"] == "a").all() and len(out) == 400
     assert (out["sex"] == "Female").mean() > 0.9
+
+
+def test_imputation_fills_only_missing_cells_from_the_whole_row(people, fitted):
+    table = people.copy()
+    rng = np.random.default_rng(4)
+    hide_sex, hide_hours = rng.random(len(table)) < 0.3, rng.random(len(table)) < 0.2
+    table.loc[hide_sex, "sex"] = None
+    table["hours"] = table["hours"].astype(float).mask(hide_hours)
+    before = table.copy()
+    out = fitted.impute(table, seed=0)
+    pd.testing.assert_frame_equal(table, before)  # the input is untouched
+    assert out.index.equals(table.index) and list(out.columns) == list(table.columns)
+    kept = ~hide_sex
+    assert (out.loc[kept, "sex"] == people.loc[kept, "sex"]).all() and out["sex"].notna().all()
+    # sex comes before group in the model's order: only importance weighting can read it off the group
+    assert (out.loc[hide_sex, "sex"] == people.loc[hide_sex, "sex"]).mean() > 0.9
+    filled = out.loc[hide_hours & ~hide_sex]
+    assert filled["hours"].notna().all()
+    assert abs(filled.loc[filled["sex"] == "Female", "hours"].mean() - 30) < 3
+    assert abs(filled.loc[filled["sex"] == "Male", "hours"].mean() - 45) < 3
+    assert out["score"].isna().sum() == 0  # score's missing cells are filled too, never with "missing"
+    pd.testing.assert_frame_equal(fitted.impute(table, seed=0), out)
+    only_sex = fitted.impute(table[["sex", "group"]], seed=0)  # absent learned columns are drawn, not returned
+    assert list(only_sex.columns) == ["sex", "group"] and only_sex["sex"].notna().all()
+    with pytest.raises(InvalidDataError, match="none of the columns"):
+        fitted.impute(pd.DataFrame({"other": [1, 2]}))
 
 
 def test_temperature_sharpens(fitted):

@@ -3,14 +3,17 @@
 Each learned column becomes a small vocabulary (built on the per-column codecs of :mod:`.table`):
 
 * categorical / boolean: one token per category (the codec's codes; missing is a category of its own);
-* numerical / datetime: values that are frequent (at least ``1 / n_bins`` of the rows) or that belong to a
-  column with few distinct values get a token each (exact values); the rest fall into quantile bins, and
-  a sampled bin token becomes a value drawn uniformly within its bin, so values are not limited to those
-  seen; missing values get a token of their own.
+* numerical: values that are frequent (at least ``1 / n_bins`` of the rows) or that belong to a column with
+  few distinct values get a token each (exact values); the rest fall into quantile bins, and a sampled bin
+  token becomes a value drawn uniformly within its bin, so values are not limited to those seen; missing
+  values get a token of their own;
+* datetime: its calendar parts, one token column each, coarse to fine: year, month, day, then hour,
+  minute and second down to the column's precision, then the rest of the second (binned); each part is
+  tokenised like a number, and parts that never vary are kept as constants instead of tokens.
 
-The model sees the usual encoder contract: a float32 matrix ``[rows, columns]`` of token numbers and one
-``discrete`` :class:`~veil.encode.spans.Span` per column whose ``size`` is the vocabulary size; it never
-sees names, strings or pandas.
+The model sees the usual encoder contract: a float32 matrix ``[rows, token columns]`` of token numbers
+and one ``discrete`` :class:`~veil.encode.spans.Span` per token column whose ``size`` is the vocabulary
+size (a datetime has several, one per varying part); it never sees names, strings or pandas.
 """
 from __future__ import annotations
 
@@ -110,8 +113,131 @@ class NumberTokens:
                    bool(config["has_missing"]))
 
 
+#: calendar parts, coarse to fine, and the datetime precisions (see DatetimeCodec) that have each
+PARTS = ("year", "month", "day", "hour", "minute", "second", "subsecond")
+_PARTS_OF = {"day": 3, "hour": 4, "minute": 5, "second": 6}
+_TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+def _datetime_parts(ticks: np.ndarray, unit: str) -> np.ndarray:
+    """int64 ticks of ``unit`` -> [n, 7] calendar parts (year, month, day, hour, minute, second, ticks
+    within the second)."""
+    t = ticks.view(f"datetime64[{unit}]")
+    months = t.astype("datetime64[M]")
+    days = t.astype("datetime64[D]")
+    per_second = _TICKS_PER_SECOND[unit]
+    in_day = (t - days.astype(t.dtype)).astype(np.int64)
+    seconds, rest = np.divmod(in_day, per_second)
+    m = months.astype(np.int64)
+    return np.column_stack([m // 12 + 1970, m % 12 + 1, (days - months.astype(days.dtype)).astype(np.int64) + 1,
+                            seconds // 3600, seconds // 60 % 60, seconds % 60, rest])
+
+
+def _datetime_ticks(parts: np.ndarray, unit: str) -> np.ndarray:
+    """[n, 7] calendar parts -> int64 ticks of ``unit``; a day past its month's end becomes the last day."""
+    parts = parts.astype(np.int64)
+    months = ((parts[:, 0] - 1970) * 12 + np.clip(parts[:, 1], 1, 12) - 1).astype("datetime64[M]")
+    first = months.astype("datetime64[D]")
+    length = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    day = first + (np.clip(parts[:, 2], 1, length) - 1)
+    per_second = _TICKS_PER_SECOND[unit]
+    seconds = np.clip(parts[:, 3], 0, 23) * 3600 + np.clip(parts[:, 4], 0, 59) * 60 + np.clip(parts[:, 5], 0, 59)
+    return day.astype(f"datetime64[{unit}]").astype(np.int64) + seconds * per_second + np.clip(
+        parts[:, 6], 0, per_second - 1)
+
+
+@dataclass
+class DatetimeTokens:
+    """A datetime column as calendar parts (see :data:`PARTS`), on the offsets of its :class:`DatetimeCodec`
+    (``origin`` + offset x ``step`` ticks of ``unit``). ``numbers`` tokenises each varying part;
+    ``constants`` holds the value of each part that never varies (NaN for a varying one)."""
+
+    unit: str
+    origin: int
+    step: int
+    used: int  # how many of PARTS the precision has
+    numbers: list[NumberTokens]
+    constants: np.ndarray
+    has_missing: bool
+
+    @property
+    def varying(self) -> list[int]:
+        return [i for i in range(self.used) if np.isnan(self.constants[i])]
+
+    @property
+    def names(self) -> list[str]:
+        return [PARTS[i] for i in self.varying]
+
+    @property
+    def sizes(self) -> list[int]:
+        return [t.size for t in self.numbers]
+
+    @classmethod
+    def fit(cls, x: np.ndarray, codec: Any, n_bins: int = N_BINS) -> DatetimeTokens:
+        unit, origin, step = codec.unit, int(codec.origin[0]), int(codec.step)
+        used = _PARTS_OF.get(codec.precision, len(PARTS))
+        missing = np.isnan(x)
+        parts = _datetime_parts(origin + np.rint(np.where(missing, 0, x)).astype(np.int64) * step, unit)
+        parts = parts.astype(np.float64)
+        parts[missing] = np.nan
+        constants, numbers = np.full(len(PARTS), np.nan), []
+        for i in range(used):
+            seen = np.unique(parts[~missing, i])
+            if len(seen) <= 1 and (i > 0 or not missing.any()):
+                constants[i] = seen[0] if len(seen) else 0.0
+            else:
+                numbers.append(NumberTokens.fit(parts[:, i], n_bins))
+        constants[used:] = 0.0
+        return cls(unit, origin, step, used, numbers, constants, bool(missing.any()))
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        missing = np.isnan(x)
+        parts = _datetime_parts(self.origin + np.rint(np.where(missing, 0, x)).astype(np.int64) * self.step,
+                                self.unit).astype(np.float64)
+        parts[missing] = np.nan
+        return np.column_stack([t.encode(parts[:, i]) for t, i in zip(self.numbers, self.varying)]
+                               ) if self.numbers else np.empty((len(x), 0), dtype=np.int64)
+
+    def decode(self, tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n = len(tokens)
+        parts = np.tile(self.constants, (n, 1))
+        missing = np.zeros(n, dtype=bool)
+        for j, (t, i) in enumerate(zip(self.numbers, self.varying)):
+            value = t.decode(tokens[:, j], rng)
+            gap = np.isnan(value)
+            if i == 0:
+                missing = gap  # the year decides; a later part drawn missing takes its smallest value
+            parts[:, i] = np.where(gap, t.exact[0] if len(t.exact) else np.nanmin(t.edges), np.rint(value))
+        ticks = _datetime_ticks(parts, self.unit)
+        x = (ticks - self.origin) // self.step
+        return np.where(missing, np.nan, x.astype(np.float64))
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        config = {"unit": self.unit, "origin": self.origin, "step": self.step, "used": self.used,
+                  "has_missing": self.has_missing, "numbers": []}
+        arrays = {"constants": self.constants.astype(np.float64)}
+        for j, t in enumerate(self.numbers):
+            number_config, number_arrays = t.state()
+            config["numbers"].append(number_config)
+            arrays.update({f"{j}/{k}": v for k, v in number_arrays.items()})
+        return config, arrays
+
+    @classmethod
+    def from_state(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> DatetimeTokens:
+        numbers = [NumberTokens.from_state(c, {k.split("/", 1)[1]: v for k, v in arrays.items()
+                                               if k.startswith(f"{j}/")}) for j, c in enumerate(config["numbers"])]
+        tokens = cls(str(config["unit"]), int(config["origin"]), int(config["step"]), int(config["used"]), numbers,
+                     np.asarray(arrays["constants"], dtype=np.float64), bool(config["has_missing"]))
+        if config["unit"] not in _TICKS_PER_SECOND or len(tokens.varying) != len(numbers) or tokens.step < 1:
+            raise ValueError("a datetime's token state does not hold together")
+        return tokens
+
+
+ColumnTokens = NumberTokens | DatetimeTokens | None
+
+
 class TokenEncoder:
-    """Learned columns <-> a matrix of tokens; :attr:`sizes` is each column's vocabulary size."""
+    """Learned columns <-> a matrix of tokens; :attr:`sizes` is each token column's vocabulary size."""
 
     #: decoding draws values within bins, from the sampling chunk's generator
     decode_needs_rng = True
@@ -124,22 +250,35 @@ class TokenEncoder:
         self.n_bins = n_bins
         self.columns = [c.name for c in learned_columns(metadata)]
         self.codecs_: list[Codec] | None = None
-        self.numbers_: list[NumberTokens | None] = []
+        self.numbers_: list[ColumnTokens] = []
 
     def _check_fitted(self) -> None:
         if self.codecs_ is None:
             raise NotFittedError("the token encoder is not fitted; call fit first")
 
+    def _column_sizes(self, j: int) -> list[int]:
+        tokens = self.numbers_[j]
+        if tokens is None:
+            return [self.codecs_[j].size]
+        return tokens.sizes if isinstance(tokens, DatetimeTokens) else [tokens.size]
+
+    @property
+    def starts(self) -> list[int]:
+        """Each table column's first token column."""
+        self._check_fitted()
+        return [int(x) for x in np.cumsum([0] + [len(self._column_sizes(j)) for j in range(len(self.columns))])]
+
     @property
     def sizes(self) -> list[int]:
         self._check_fitted()
-        return [codec.size if tokens is None else tokens.size
-                for codec, tokens in zip(self.codecs_, self.numbers_)]
+        return [size for j in range(len(self.columns)) for size in self._column_sizes(j)]
 
     @property
     def spans(self) -> list[Span]:
-        """One ``discrete`` span per column, sized by its vocabulary."""
-        return [Span("discrete", 1, name, size=size) for name, size in zip(self.columns, self.sizes)]
+        """One ``discrete`` span per token column, sized by its vocabulary (a datetime's parts share its name)."""
+        self._check_fitted()
+        return [Span("discrete", 1, name, size=size) for j, name in enumerate(self.columns)
+                for size in self._column_sizes(j)]
 
     def fit(self, table: pd.DataFrame, *, rng: np.random.Generator | None = None) -> TokenEncoder:
         cols = learned_columns(self.metadata)
@@ -151,31 +290,59 @@ class TokenEncoder:
             values = table[col.name]
             codec.fit(values)
             self.codecs_.append(codec)
-            self.numbers_.append(None if codec.kind == "categorical"
-                                 else NumberTokens.fit(codec.to_float(values), self.n_bins))
+            if codec.kind == "categorical":
+                self.numbers_.append(None)
+            elif codec.kind == "datetime":
+                self.numbers_.append(DatetimeTokens.fit(codec.to_float(values), codec, self.n_bins))
+            else:
+                self.numbers_.append(NumberTokens.fit(codec.to_float(values), self.n_bins))
         return self
 
     def encode(self, table: pd.DataFrame, *, rng: np.random.Generator | None = None) -> np.ndarray:
         self._check_fitted()
         check_table(table, learned_columns(self.metadata), "TokenEncoder.encode")
-        out = np.empty((len(table), len(self.columns)), dtype=np.float32)
-        for j, (name, codec, tokens) in enumerate(zip(self.columns, self.codecs_, self.numbers_)):
-            values = table[name]
-            out[:, j] = codec.to_codes(values) if tokens is None else tokens.encode(codec.to_float(values))
+        starts = self.starts
+        out = np.empty((len(table), starts[-1]), dtype=np.float32)
+        for j, name in enumerate(self.columns):
+            out[:, starts[j]:starts[j + 1]] = self.encode_column(name, table[name])
+        return out
+
+    def encode_column(self, name: str, values: pd.Series) -> np.ndarray:
+        """One learned column's values -> its tokens ``[rows, token columns of the column]`` (int64)."""
+        self._check_fitted()
+        j = self.columns.index(name)
+        codec, tokens = self.codecs_[j], self.numbers_[j]
+        block = codec.to_codes(values) if tokens is None else tokens.encode(codec.to_float(values))
+        return np.asarray(block, dtype=np.int64).reshape(len(values), -1)
+
+    def missing_tokens(self) -> list[int | None]:
+        """Each token column's missing token (``None`` when the column had no missing values)."""
+        self._check_fitted()
+        out: list[int | None] = []
+        for codec, tokens in zip(self.codecs_, self.numbers_):
+            if tokens is None:
+                out.append(codec.missing_code)
+            else:
+                for part in tokens.numbers if isinstance(tokens, DatetimeTokens) else [tokens]:
+                    out.append(part.size - 1 if part.has_missing else None)
         return out
 
     def decode(self, tokens: np.ndarray, *, rng: np.random.Generator) -> pd.DataFrame:
         self._check_fitted()
         tokens = np.rint(np.asarray(tokens, dtype=np.float64)).astype(np.int64)
+        starts = self.starts
         parts = {}
         for j, (name, codec, numbers) in enumerate(zip(self.columns, self.codecs_, self.numbers_)):
-            column = tokens[:, j]
-            parts[name] = (codec.from_codes(column) if numbers is None
-                           else codec.from_float(numbers.decode(column, rng)))
+            block = tokens[:, starts[j]:starts[j + 1]]
+            if numbers is None:
+                parts[name] = codec.from_codes(block[:, 0])
+            else:
+                parts[name] = codec.from_float(numbers.decode(block if isinstance(numbers, DatetimeTokens)
+                                                              else block[:, 0], rng))
         return pd.DataFrame(parts, copy=False)
 
     def category_code(self, column: str, value: Any) -> tuple[int, int]:
-        """(column index, token) of a categorical value, for conditions."""
+        """(token column, token) of a categorical value, for conditions."""
         self._check_fitted()
         if column not in self.columns:
             raise InvalidDataError(f"{column!r} is not a learned column; learned columns: {self.columns}")
@@ -183,7 +350,7 @@ class TokenEncoder:
         codec = self.codecs_[j]
         if self.numbers_[j] is not None:
             raise InvalidDataError(f"{column!r} is not categorical; conditions on numbers come with ranges")
-        return j, category_code(codec, column, value)
+        return self.starts[j], category_code(codec, column, value)
 
     # ------------------------------------------------------------------ state
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -195,7 +362,7 @@ class TokenEncoder:
             entry = {"codec": config}
             if numbers is not None:
                 number_config, number_arrays = numbers.state()
-                entry["tokens"] = number_config
+                entry["datetime_tokens" if isinstance(numbers, DatetimeTokens) else "tokens"] = number_config
                 arrays.update({f"{j}/tokens/{k}": v for k, v in number_arrays.items()})
             configs.append(entry)
         return {"kind": "tokens", "metadata": self.metadata.to_dict(), "n_bins": self.n_bins,
@@ -211,10 +378,12 @@ class TokenEncoder:
             prefix = f"{j}/codec/"
             enc.codecs_.append(codec_from_state(entry["codec"], {k[len(prefix):]: v for k, v in arrays.items()
                                                                  if k.startswith(prefix)}))
+            prefix = f"{j}/tokens/"
+            own = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
             if "tokens" in entry:
-                prefix = f"{j}/tokens/"
-                enc.numbers_.append(NumberTokens.from_state(entry["tokens"], {
-                    k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}))
+                enc.numbers_.append(NumberTokens.from_state(entry["tokens"], own))
+            elif "datetime_tokens" in entry:
+                enc.numbers_.append(DatetimeTokens.from_state(entry["datetime_tokens"], own))
             else:
                 enc.numbers_.append(None)
         if len(enc.codecs_) != len(enc.columns):

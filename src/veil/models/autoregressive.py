@@ -42,6 +42,8 @@ LR_PATIENCE = 2
 LR_DECAY = 0.3
 #: rejection sampling gives up after drawing this many times the rows asked for (at least 1,000)
 REJECTION_LIMIT = 200
+#: completions drawn per row when imputing, one kept by importance weight
+IMPUTE_CANDIDATES = 16
 
 
 def _draw(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
@@ -278,7 +280,11 @@ class AutoregressiveModel(TorchModel):
         return np.concatenate(kept)[:n]
 
     def _draw_rows(self, n: int, generator: torch.Generator, conditions: Mapping[int, int],
-                   temperature: float) -> np.ndarray:
+                   temperature: float, given: np.ndarray | None = None, known: np.ndarray | None = None,
+                   forbid: Sequence[int | None] = ()) -> np.ndarray:
+        """``n`` token rows drawn column by column. ``conditions`` fix whole columns (drawn first); ``given``
+        and ``known`` ([n, k]) fix single cells, kept where ``known``; ``forbid`` names a token per column that
+        is never drawn (None: none)."""
         net, device = self.net_, self.device_
         order = [c for c in conditions] + [c for c in self.order_ if c not in conditions]
         d = net.d
@@ -290,12 +296,71 @@ class AutoregressiveModel(TorchModel):
                 size = min(SAMPLE_CHUNK, n - start)
                 tokens = torch.zeros(size, net.k, dtype=torch.long, device=device)
                 embedded = torch.empty(size, net.k * d, device=device)
+                if known is not None:
+                    chunk_given = torch.as_tensor(given[start:start + size], dtype=torch.long, device=device)
+                    chunk_known = torch.as_tensor(known[start:start + size], device=device)
                 for p, column in enumerate(order):
                     if column in conditions:
                         tokens[:, column] = int(conditions[column])
+                    elif known is not None and bool(chunk_known[:, column].all()):
+                        tokens[:, column] = chunk_given[:, column]
                     else:
                         logits = net.column_logits(embedded[:, :p * d], rows[:p * d], column)
-                        tokens[:, column] = _draw(logits, temperature, generator)
+                        if column < len(forbid) and forbid[column] is not None and net.sizes[column] > 1:
+                            logits[:, forbid[column]] = -math.inf
+                        drawn = _draw(logits, temperature, generator)
+                        if known is not None:
+                            drawn = torch.where(chunk_known[:, column], chunk_given[:, column], drawn)
+                        tokens[:, column] = drawn
                     embedded[:, p * d:(p + 1) * d] = net.embedding(tokens[:, column] + net.offsets[column])
                 out[start:start + size] = tokens.cpu().numpy()
         return out
+
+    # ------------------------------------------------------------------ impute
+    def complete(self, tokens: np.ndarray, known: np.ndarray, *, rng: np.random.Generator,
+                 forbid: Sequence[int | None] = (), candidates: int = IMPUTE_CANDIDATES) -> np.ndarray:
+        """``tokens`` ([n, k]) with the cells where ``known`` is False drawn from the model given the known
+        ones; ``forbid`` is a token per column never drawn there (the missing token, for imputation).
+
+        Sampling importance resampling: each row is completed ``candidates`` times in the model's column
+        order (known cells kept, the others drawn given the columns before them), and one completion is
+        kept with probability proportional to the likelihood of the row's known cells given it. That
+        corrects for the known cells that come after an unknown one, which the draws could not see."""
+        self._check_fitted()
+        net, device = self.net_, self.device_
+        generator = make_generator(rng, device)
+        tokens = np.asarray(tokens, dtype=np.int64)
+        known = np.asarray(known, dtype=bool)
+        if tokens.shape != known.shape or tokens.ndim != 2 or tokens.shape[1] != net.k:
+            raise InvalidDataError(f"expected token rows and a known mask of shape [n, {net.k}]")
+        out = tokens.astype(np.float32)
+        todo = np.flatnonzero(~known.all(axis=1))
+        mask = net.block_mask(self._position(self.order_, device))
+        per_chunk = max(SAMPLE_CHUNK // candidates, 1)
+        for start in range(0, len(todo), per_chunk):
+            rows = todo[start:start + per_chunk]
+            given, seen = np.repeat(tokens[rows], candidates, 0), np.repeat(known[rows], candidates, 0)
+            drawn = self._draw_rows(len(given), generator, {}, 1.0, given, seen, forbid)
+            weight = self._known_log_likelihood(drawn, seen, mask, forbid).reshape(len(rows), candidates)
+            weight = torch.softmax(weight, dim=1).cumsum(dim=1)
+            u = torch.rand(len(rows), 1, generator=generator, device=device, dtype=weight.dtype)
+            pick = torch.searchsorted(weight, u * weight[:, -1:]).squeeze(1).clamp_max_(candidates - 1)
+            out[rows] = drawn.reshape(len(rows), candidates, net.k)[np.arange(len(rows)), pick.cpu().numpy()]
+        return out
+
+    def _known_log_likelihood(self, rows: np.ndarray, known: np.ndarray, mask: torch.Tensor,
+                              forbid: Sequence[int | None]) -> torch.Tensor:
+        """Per row: log p(known cells | the cells before them), plus log(1 - p(forbidden token)) of every
+        unknown cell whose draw excluded a token (the importance weights of :meth:`complete`)."""
+        net, device = self.net_, self.device_
+        tokens = torch.as_tensor(rows, dtype=torch.long, device=device)
+        seen = torch.as_tensor(known, device=device)
+        total = torch.zeros(tokens.shape[0], device=device)
+        with torch.no_grad():
+            for column, logits in enumerate(net(tokens, mask)):
+                log_p = torch.log_softmax(logits, dim=1)
+                total += torch.where(seen[:, column], log_p.gather(1, tokens[:, column:column + 1]).squeeze(1), 0.0)
+                if column < len(forbid) and forbid[column] is not None and net.sizes[column] > 1:
+                    excluded = torch.log1p(-log_p[:, forbid[column]].exp().clamp_max(1 - 1e-6))
+                    total += torch.where(seen[:, column], 0.0, excluded)
+        return total

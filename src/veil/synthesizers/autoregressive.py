@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 from .. import _params as P
@@ -66,6 +67,46 @@ class AutoregressiveSynthesizer(NeuralSynthesizer):
             return super().sample(num_rows, seed=seed, conditions=conditions)
         finally:
             self.model_.temperature = 1.0
+
+    def impute(self, table: pd.DataFrame, *, seed: int | None = None, candidates: int = 16) -> pd.DataFrame:
+        """A copy of ``table`` whose missing cells in the learned columns are drawn from the model, given
+        the other cells of their row (importance resampling over ``candidates`` completions per row; see
+        :meth:`~veil.models.autoregressive.AutoregressiveModel.complete`). The filled values are never the
+        missing value. Learned columns absent from ``table``, hashed and generalized ones are not given to
+        the model as known; every other column and cell is returned as it was."""
+        self._check_fitted()
+        if not isinstance(table, pd.DataFrame):
+            raise InvalidDataError(f"impute expects a pandas DataFrame, got {type(table).__name__}")
+        if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
+            raise InvalidDataError(f"candidates must be an int >= 1. Got {candidates!r} instead.")
+        given = [c.name for c in self.metadata_ if c.learned and c.name in table.columns
+                 and c.effective_policy not in ("hash", "generalize")]
+        if self.model_ is None or not given:
+            learned = [c.name for c in self.metadata_ if c.learned]
+            raise InvalidDataError("the table holds none of the columns the model learned, so there is nothing to "
+                                   f"impute from; the learned columns are {learned}")
+        encoder, model = self.encoder_, self.model_
+        rng = np.random.default_rng(seed)
+        n = len(table)
+        tokens = np.rint(model.sample(n, rng=rng)).astype(np.int64)  # valid placeholders for the unknown cells
+        known = np.zeros_like(tokens, dtype=bool)
+        starts = encoder.starts
+        holes = {}
+        for name in given:
+            j = encoder.columns.index(name)
+            missing = table[name].isna().to_numpy()
+            holes[name] = missing
+            if (~missing).any():
+                tokens[~missing, starts[j]:starts[j + 1]] = encoder.encode_column(name, table[name][~missing])
+                known[~missing, starts[j]:starts[j + 1]] = True
+        filled = encoder.decode(model.complete(tokens, known, rng=rng, forbid=encoder.missing_tokens(),
+                                               candidates=candidates), rng=rng)
+        filled.index = table.index
+        out = table.copy()
+        for name, missing in holes.items():
+            if missing.any():
+                out[name] = table[name].where(~missing, filled[name])
+        return out
 
 
 __all__: Sequence[str] = ["AutoregressiveSynthesizer"]
