@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import torch.nn.functional as F
 from veil.encode.spans import Span
 from veil.models.nn.condvec import ConditionalSampler
 from veil.models.nn.heads import SpanLayout
-from veil.models.nn.loop import EarlyStopping, train
+from veil.models.nn.loop import BestWeights, EarlyStopping, LearningRateDecay, train
 from veil.models.nn.torch_utils import build, resolve_device
 
 SPANS = [Span("scalar", 1, "a"), Span("mode", 3, "a"), Span("category", 2, "b"), Span("missing", 2, "c"),
@@ -132,6 +133,34 @@ def test_training_loop_history_callbacks_and_early_stopping():
             return epoch == 2
 
     assert len(train(lambda: {"loss": torch.tensor(1.0)}, epochs=9, steps_per_epoch=3, callbacks=[Stopper()])) == 2
+
+
+def test_training_loop_validation_best_weights_decay_and_time_budget():
+    net = torch.nn.Linear(1, 1, bias=False)
+    start = float(net.weight.detach())
+    optimizer = torch.optim.SGD(net.parameters(), lr=1.0)
+    scores = iter([3.0, 2.0, 2.5, 2.5, 2.5, 2.5])
+
+    def step():
+        with torch.no_grad():
+            net.weight += 1.0  # the weights move every step; the best epoch's must come back
+        return {"loss": torch.tensor(0.0)}
+
+    history = train(step, epochs=6, steps_per_epoch=2, validate=lambda: {"validation": next(scores)},
+                    early_stopping=EarlyStopping("validation", patience=None), best_weights=BestWeights([net]),
+                    lr_decay=LearningRateDecay(optimizer, factor=0.5, patience=2))
+    assert [h["validation"] for h in history] == [3.0, 2.0, 2.5, 2.5, 2.5, 2.5]  # patience None: never stops
+    assert float(net.weight.detach()) == pytest.approx(start + 4)  # the weights after epoch 2 (2 steps each), the best
+    assert optimizer.param_groups[0]["lr"] == 0.25  # halved after 2 and after 4 epochs without improvement
+    calls = []
+
+    def slow_step():
+        calls.append(1)
+        time.sleep(0.02)
+        return {"loss": torch.tensor(1.0)}
+
+    history = train(slow_step, epochs=100, steps_per_epoch=10, time_budget=0.05)
+    assert len(history) == 1 and len(calls) < 10 and history[0]["loss"] == 1.0  # mean over the steps taken
 
 
 def test_building_networks_never_touches_global_rng_and_is_seeded():

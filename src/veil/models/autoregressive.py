@@ -19,9 +19,7 @@ model can condition on them, else by rejection; see :meth:`AutoregressiveModel.s
 """
 from __future__ import annotations
 
-import copy
 import math
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -33,7 +31,7 @@ from ..encode.spans import Span
 from ..errors import InvalidDataError
 from .base import Conditions
 from .nn.base import TorchModel
-from .nn.loop import _notify
+from .nn.loop import BestWeights, EarlyStopping, LearningRateDecay, train
 from .nn.torch_utils import adam_options, build, dropout, make_generator
 
 SAMPLE_CHUNK = 25_000
@@ -105,12 +103,12 @@ class MaskedColumnNet(nn.Module):
         """[n, k] tokens -> each column's logits [n, size] given the columns before it (dropout on the
         hidden units while training)."""
         n = tokens.shape[0]
-        train = self.training and dropout_p > 0 and generator is not None
+        drop = self.training and dropout_p > 0 and generator is not None
         hidden = torch.relu(self.embed(tokens) @ (self.w1 * mask) + self.b1).reshape(n, self.k, self.h)
-        if train:
+        if drop:
             hidden = dropout(hidden, dropout_p, generator, True)
         hidden = hidden + torch.relu(torch.einsum("nkh,khg->nkg", hidden, self.w2) + self.b2)
-        if train:
+        if drop:
             hidden = dropout(hidden, dropout_p, generator, True)
         return [torch.addmm(self.output(j)[1], hidden[:, j], self.output(j)[0]) for j in range(self.k)]
 
@@ -178,9 +176,9 @@ class AutoregressiveModel(TorchModel):
                 net.output(j)[1].copy_(torch.log((counts + 0.5) / (n + 0.5 * size)))
         n_val = int(round(n * p["validation_fraction"])) if n >= 50 else 0
         perm = torch.randperm(n, generator=generator, device=device)
-        val, train = tokens[perm[:n_val]], tokens[perm[n_val:]]
-        batch = min(p["batch_size"], train.shape[0])
-        steps = max(train.shape[0] // batch, 1)
+        val, fit_rows = tokens[perm[:n_val]], tokens[perm[n_val:]]
+        batch = min(p["batch_size"], fit_rows.shape[0])
+        steps = max(fit_rows.shape[0] // batch, 1)
         optimizer = torch.optim.Adam(net.parameters(), lr=p["learning_rate"], weight_decay=p["weight_decay"],
                                      **adam_options(device))
         k = len(spans)
@@ -190,53 +188,41 @@ class AutoregressiveModel(TorchModel):
             logits = net(rows, mask, dropout_p=p["dropout"], generator=generator)
             return sum(nn.functional.cross_entropy(logits[j], rows[:, j]) for j in range(k))
 
-        history: list[dict[str, float]] = []
-        best, best_state, wait = math.inf, None, 0
-        started = time.perf_counter()
-        budget = p["time_budget"]
-        _notify(callbacks, "on_fit_start", p["epochs"])
+        taken = 0
+        order = torch.empty(0, dtype=torch.long, device=device)
+
+        def step() -> dict[str, torch.Tensor]:
+            nonlocal taken, order
+            if taken % steps == 0:  # a new epoch: a new shuffle
+                order = torch.randperm(fit_rows.shape[0], generator=generator, device=device)
+            s = taken % steps
+            taken += 1
+            rows = fit_rows[order[s * batch:(s + 1) * batch]]
+            mask = net.block_mask(torch.randperm(k, generator=generator, device=device)) if p["random_order"] \
+                else fixed_mask
+            loss = loss_of(rows, mask)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            return {"loss": loss.detach()}
+
+        def validate() -> dict[str, float]:
+            net.eval()
+            with torch.no_grad():
+                value = float(loss_of(val, fixed_mask))
+            net.train()
+            return {"validation": value}
+
         net.train()
-        for epoch in range(1, p["epochs"] + 1):
-            order = torch.randperm(train.shape[0], generator=generator, device=device)
-            total = torch.zeros((), device=device)
-            for s in range(steps):
-                rows = train[order[s * batch:(s + 1) * batch]]
-                mask = fixed_mask
-                if p["random_order"]:
-                    mask = net.block_mask(torch.randperm(k, generator=generator, device=device))
-                loss = loss_of(rows, mask)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total = total + loss.detach()
-                done = s + 1
-                if budget is not None and time.perf_counter() - started > budget:
-                    break  # the budget ends mid-epoch on big tables
-            record = {"epoch": float(epoch), "loss": float(total) / done}
-            if n_val:
-                net.eval()
-                with torch.no_grad():
-                    record["validation"] = float(loss_of(val, fixed_mask))
-                net.train()
-            history.append(record)
-            stop = _notify(callbacks, "on_epoch_end", epoch, {k_: v for k_, v in record.items() if k_ != "epoch"})
-            monitored = record.get("validation", record["loss"])
-            if monitored < best - 1e-4:
-                best, best_state, wait = monitored, copy.deepcopy(net.state_dict()), 0
-            else:
-                wait += 1
-                if wait % LR_PATIENCE == 0:  # a plateau: smaller steps from here
-                    for group in optimizer.param_groups:
-                        group["lr"] *= LR_DECAY
-            patience = p["early_stopping_patience"]
-            out_of_time = budget is not None and time.perf_counter() - started > budget
-            if stop or (patience and wait >= patience) or out_of_time:
-                break
-        if best_state is not None:
-            net.load_state_dict(best_state)
-        net.eval()
-        self.history_ = history
-        _notify(callbacks, "on_fit_end", history)
+        try:
+            self.history_ = train(
+                step, epochs=p["epochs"], steps_per_epoch=steps, callbacks=callbacks,
+                early_stopping=EarlyStopping("validation" if n_val else "loss", p["early_stopping_patience"],
+                                             min_delta=1e-4),
+                validate=validate if n_val else None, time_budget=p["time_budget"], best_weights=BestWeights([net]),
+                lr_decay=LearningRateDecay(optimizer, LR_DECAY, LR_PATIENCE))
+        finally:
+            net.eval()
         self.spans_ = list(spans)
         return self
 
