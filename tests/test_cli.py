@@ -108,7 +108,7 @@ def test_fit_a_neural_model_with_options_and_progress(tmp_path, mixed_table):
 def test_an_option_the_model_does_not_take_is_refused(tmp_path, mixed_table):
     data = tmp_path / "people.csv"
     mixed_table.to_csv(data, index=False)
-    result = _run("fit", data, "--epochs", 5, "-o", tmp_path / "m.veil")
+    result = _run("fit", data, "--model", "gaussian_copula", "--epochs", 5, "-o", tmp_path / "m.veil")
     assert result.exit_code == 1
     assert "--epochs does not apply to the gaussian_copula model" in result.output
 
@@ -152,3 +152,25 @@ def test_policies_and_hash_key_from_the_command_line(tmp_path, monkeypatch):
     assert b"0123456789abcdef" not in model.read_bytes()
     bad = _run("fit", data, "-o", model, "--policy", "ssn")
     assert bad.exit_code == 1 and "COLUMN=POLICY" in bad.output
+
+
+def test_demo_runs_the_default_model_and_impute_fills_holes(tmp_path):
+    result = _run("demo", "--out", tmp_path / "demo", "--rows", 400)
+    assert result.exit_code == 0, result.output
+    assert "model autoregressive" in result.output and (tmp_path / "demo" / "people.veil").exists()
+    real = pd.read_csv(tmp_path / "demo" / "fictional_people.csv")
+    holes = real.copy()
+    holes.loc[::3, "income"] = None
+    holes.to_csv(tmp_path / "holes.csv", index=False)
+    filled, model = tmp_path / "filled.csv", tmp_path / "ar.veil"
+    assert _run("fit", tmp_path / "holes.csv", "--epochs", 4, "-o", model).exit_code == 0
+    result = _run("impute", model, tmp_path / "holes.csv", "-o", filled, "--seed", 1)
+    assert result.exit_code == 0, result.output
+    back = pd.read_csv(filled)
+    assert back["income"].notna().all() and (back.loc[1::3, "income"] == real.loc[1::3, "income"]).all()
+    others = ["name", "email", "zip_code", "sex", "education"]  # unlearned PII and complete columns stay as given
+    assert back[others].equals(holes[others])
+    gc = tmp_path / "gc.veil"
+    assert _run("fit", tmp_path / "holes.csv", "--model", "gaussian_copula", "-o", gc).exit_code == 0
+    refused = _run("impute", gc, tmp_path / "holes.csv", "-o", tmp_path / "x.csv")
+    assert refused.exit_code == 1 and "cannot impute" in refused.output

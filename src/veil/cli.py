@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import VeilError
+from .synthesizers import DEFAULT_MODEL
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="veil: privacy-safe synthetic tabular data.")
@@ -108,8 +109,8 @@ class _EpochProgress:
 @_friendly
 def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn from")],
         output: Annotated[Path, typer.Option("-o", "--output", help="where to write the model (.veil)")],
-        model: Annotated[str, typer.Option("--model", "-m", help="gaussian_copula, fast_ml, ctgan, tvae, "
-                                           "copulagan or autoregressive")] = "gaussian_copula",
+        model: Annotated[str, typer.Option("--model", "-m", help="autoregressive (the default), gaussian_copula, "
+                                           "fast_ml, ctgan, tvae or copulagan")] = DEFAULT_MODEL,
         metadata: Annotated[Path | None, typer.Option("--metadata", help="metadata JSON (else detected)")] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed for fitting")] = 0,
         epochs: Annotated[int | None, typer.Option("--epochs", help="training epochs (neural models)")] = None,
@@ -197,6 +198,30 @@ def sample(model: Annotated[Path, typer.Argument(help="a model file written by v
 
 @app.command()
 @_friendly
+def impute(model: Annotated[Path, typer.Argument(help="a model file written by veil fit (autoregressive)")],
+           data: Annotated[Path, typer.Argument(help="CSV or Parquet file with missing cells to fill")],
+           output: Annotated[Path, typer.Option("-o", "--output", help="CSV or Parquet file to write")],
+           seed: Annotated[int | None, typer.Option("--seed", help="same seed, same values")] = None) -> None:
+    """Fill the missing cells of a table from a saved model, given the rest of each row."""
+    from .errors import InvalidParameterError
+    from .io import read_table, write_table
+    from .persist import load
+
+    synth = load(model)
+    if not hasattr(synth, "impute"):
+        raise InvalidParameterError(f"the {synth.model_name} model cannot impute; fit an autoregressive model "
+                                    "(veil fit DATA --model autoregressive)")
+    table = read_table(data)
+    started = time.perf_counter()
+    filled = synth.impute(table, seed=seed)
+    write_table(filled, output)
+    holes = int(table.isna().sum().sum() - filled.isna().sum().sum())
+    out.print(f"filled {holes:,} missing cells of {len(table):,} rows in {time.perf_counter() - started:.1f}s; "
+              f"wrote {output}")
+
+
+@app.command()
+@_friendly
 def evaluate(train: Annotated[Path, typer.Option("--train", help="the real rows the generator learned from")],
              synthetic: Annotated[Path, typer.Option("--synthetic", help="the synthetic rows to judge")],
              holdout: Annotated[Path | None, typer.Option(
@@ -249,7 +274,7 @@ def demo(output_dir: Annotated[Path, typer.Option("--out", help="folder for the 
     from .io import write_table
     from .metadata import Metadata
     from .metrics.fidelity import quality_score
-    from .synthesizers import DEFAULT_MODEL, synthesizer_class
+    from .synthesizers import synthesizer_class
 
     started = time.perf_counter()
     out.print(f"[bold]veil demo[/] — {DEMO_NOTICE}")
