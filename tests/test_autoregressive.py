@@ -45,6 +45,16 @@ def test_number_tokens_keep_exact_values_spikes_and_bins():
     assert np.isnan(back[-100:]).all() and (back[:5_000] == 0).all()
     inside = codes[5_000:10_000] - len(tokens.exact)
     assert ((back[5_000:10_000] >= tokens.edges[inside]) & (back[5_000:10_000] <= tokens.edges[inside + 1])).all()
+    # a heavy tail: values drawn in the top bin follow the data there, not a flat spread up to the maximum
+    tail = rng.lognormal(0, 1.5, 20_000)
+    heavy = NumberTokens.fit(tail, n_bins=20)
+    codes = heavy.encode(tail)
+    top = codes == codes.max()
+    drawn = heavy.decode(codes, rng)
+    assert abs(np.median(drawn[top]) / np.median(tail[top]) - 1) < 0.1 and drawn.max() <= tail.max()
+    flat = NumberTokens(heavy.exact, heavy.edges, False)  # the same bins without knots (older model files)
+    assert np.median(flat.decode(codes, rng)[top]) > 5 * np.median(tail[top])
+    assert drawn.std() < 0.5 * flat.decode(codes, rng).std()
     few = NumberTokens.fit(np.array([1.0, 2.0, 2.0, 7.0]))
     assert few.n_bins == 0 and few.encode(np.array([2.0, 6.0])).tolist() == [1, 2]  # 6 -> the nearest, 7
 

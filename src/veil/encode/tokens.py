@@ -5,8 +5,9 @@ Each learned column becomes a small vocabulary (built on the per-column codecs o
 * categorical / boolean: one token per category (the codec's codes; missing is a category of its own);
 * numerical: values that are frequent (at least ``1 / n_bins`` of the rows) or that belong to a column with
   few distinct values get a token each (exact values); the rest fall into quantile bins, and a sampled bin
-  token becomes a value drawn uniformly within its bin, so values are not limited to those seen; missing
-  values get a token of their own;
+  token becomes a value drawn within its bin through finer quantiles kept inside it (the data's shape
+  there, so a long top bin does not spread values evenly up to the maximum), so values are not limited to
+  those seen; missing values get a token of their own;
 * datetime: its calendar parts, one token column each, coarse to fine: year, month, day, then hour,
   minute and second down to the column's precision, then the rest of the second (binned); each part is
   tokenised like a number, and parts that never vary are kept as constants instead of tokens.
@@ -33,6 +34,8 @@ from .table import Codec, category_code, check_table, codec_from_state, learned_
 MAX_EXACT = 128
 #: quantile bins for the other numbers
 N_BINS = 100
+#: quantiles kept inside each bin, so a value drawn in a bin follows the data's shape there
+KNOTS_PER_BIN = 10
 
 
 @dataclass
@@ -42,6 +45,7 @@ class NumberTokens:
     exact: np.ndarray  # sorted distinct values with a token each
     edges: np.ndarray  # bin edges (len = bins + 1), or empty
     has_missing: bool
+    knots: np.ndarray | None = None  # finer quantiles of the binned values (every edge among them), or None
 
     @property
     def n_bins(self) -> int:
@@ -62,10 +66,13 @@ class NumberTokens:
             return cls(values, np.zeros(0), has_missing)
         frequent = values[counts >= seen.size / n_bins]
         rest = seen[~np.isin(seen, frequent)]
-        edges = np.unique(np.quantile(rest, np.linspace(0.0, 1.0, n_bins + 1))) if rest.size else np.zeros(0)
+        if not rest.size:
+            return cls(frequent, np.zeros(0), has_missing)
+        knots = np.quantile(rest, np.linspace(0.0, 1.0, n_bins * KNOTS_PER_BIN + 1))
+        edges = np.unique(knots[::KNOTS_PER_BIN])
         if len(edges) == 1:  # one value left over: it is exact too
-            frequent, edges = np.union1d(frequent, edges), np.zeros(0)
-        return cls(frequent, edges, has_missing)
+            return cls(np.union1d(frequent, edges), np.zeros(0), has_missing)
+        return cls(frequent, edges, has_missing, knots)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         tokens = np.empty(len(x), dtype=np.int64)
@@ -99,18 +106,33 @@ class NumberTokens:
         binned = (tokens >= k) & (tokens < k + self.n_bins)
         if binned.any():
             b = tokens[binned] - k
-            low, high = self.edges[b], self.edges[b + 1]
-            x[binned] = low + rng.random(int(binned.sum())) * (high - low)
+            u = rng.random(int(binned.sum()))
+            if self.knots is None:  # uniform within the bin
+                low, high = self.edges[b], self.edges[b + 1]
+                x[binned] = low + u * (high - low)
+            else:  # through the knots inside the bin: the data's shape within it (e.g. a long top bin)
+                first = np.searchsorted(self.knots, self.edges[b], side="left")
+                last = np.searchsorted(self.knots, self.edges[b + 1], side="right") - 1
+                position = first + u * (last - first)
+                below = np.floor(position).astype(np.int64)
+                above = np.minimum(below + 1, last)
+                x[binned] = self.knots[below] + (position - below) * (self.knots[above] - self.knots[below])
         return x
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        return {"has_missing": self.has_missing}, {"exact": self.exact.astype(np.float64),
-                                                   "edges": self.edges.astype(np.float64)}
+        arrays = {"exact": self.exact.astype(np.float64), "edges": self.edges.astype(np.float64)}
+        if self.knots is not None:
+            arrays["knots"] = self.knots.astype(np.float64)
+        return {"has_missing": self.has_missing}, arrays
 
     @classmethod
     def from_state(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> NumberTokens:
-        return cls(np.asarray(arrays["exact"], dtype=np.float64), np.asarray(arrays["edges"], dtype=np.float64),
-                   bool(config["has_missing"]))
+        knots = arrays.get("knots")
+        tokens = cls(np.asarray(arrays["exact"], dtype=np.float64), np.asarray(arrays["edges"], dtype=np.float64),
+                     bool(config["has_missing"]), None if knots is None else np.asarray(knots, dtype=np.float64))
+        if tokens.knots is not None and not np.isin(tokens.edges, tokens.knots).all():
+            raise ValueError("a number's token state does not hold together")
+        return tokens
 
 
 #: calendar parts, coarse to fine, and the datetime precisions (see DatetimeCodec) that have each
