@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from veil import TrainingDivergedError
 from veil.encode.spans import Span
 from veil.models.nn.condvec import ConditionalSampler
 from veil.models.nn.heads import SpanLayout
@@ -161,6 +162,12 @@ def test_training_loop_validation_best_weights_decay_and_time_budget():
 
     history = train(slow_step, epochs=100, steps_per_epoch=10, time_budget=0.05)
     assert len(history) == 1 and len(calls) < 10 and history[0]["loss"] == 1.0  # mean over the steps taken
+
+
+def test_a_diverged_loss_stops_training_with_a_clear_error():
+    losses = iter([1.0, float("nan")])
+    with pytest.raises(TrainingDivergedError, match="diverged at epoch 2: the loss became NaN"):
+        train(lambda: {"loss": torch.tensor(next(losses))}, epochs=5, steps_per_epoch=1)
 
 
 def test_building_networks_never_touches_global_rng_and_is_seeded():

@@ -13,6 +13,7 @@ from .errors import (
     ModelFileError,
     NotFittedError,
     SourceError,
+    TrainingDivergedError,
     VeilError,
 )
 from .io import read_table, write_table
@@ -43,6 +44,7 @@ __all__ = [
     "Metadata",
     "ModelFileError",
     "NotFittedError",
+    "TrainingDivergedError",
     "read_table",
     "SourceError",
     "Synthesizer",

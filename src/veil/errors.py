@@ -29,6 +29,10 @@ class SourceError(VeilError, OSError):
     """A data file or database cannot be read or written."""
 
 
+class TrainingDivergedError(VeilError, ArithmeticError):
+    """A training loss became NaN or infinite, so the weights are no longer usable."""
+
+
 def raise_all(problems: Iterable[str], header: str, error: type[VeilError] = InvalidDataError) -> None:
     """Raise ``error`` once, listing every problem, if there are any (collect first, then raise)."""
     problems = list(problems)

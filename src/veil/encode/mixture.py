@@ -6,7 +6,9 @@ prior (:func:`fit_dp_mixture`) is fitted on a bounded random sample, as its dist
 counts; each value is assigned to one of the kept modes, sampled from its posterior, and encoded as a one-hot
 mode plus a scalar ``(x - mu_k) / (4 sigma_k)``. The scalar is *not* clipped, so the transform is exactly
 reversible; a generator's ``tanh`` head bounds what it produces. Kept modes (weight > 0.005) whose means
-nearly coincide are merged (see :func:`_merge_close`).
+nearly coincide are merged (see :func:`_merge_close`). Lighter modes are kept too when some values lie
+beyond 4 sigma of every heavier one, and a mode's sigma is widened until every fitted value is within
+4 sigma of its nearest mode (see :func:`_cover`), so the scalars of the fitted data stay within [-1, 1].
 
 :class:`QuantileNormalizer` is a monotone quantile transform to [-1, 1] through at most 1000 knots, with
 no mode span.
@@ -167,6 +169,22 @@ def _merge_close(means: np.ndarray, stds: np.ndarray, weights: np.ndarray,
     return np.array(m), np.array(s), np.array(w)
 
 
+def _far(values: np.ndarray, means: np.ndarray, stds: np.ndarray) -> np.ndarray:
+    """Which values lie beyond 4 standard deviations of every mode (a scalar outside [-1, 1] whatever the
+    mode)."""
+    return (np.abs(values[:, None] - means[None, :]) / (4.0 * stds[None, :])).min(axis=1) > 1.0
+
+
+def _cover(values: np.ndarray, means: np.ndarray, stds: np.ndarray) -> np.ndarray:
+    """Standard deviations widened so that every value is within 4 of them of its nearest mode (in its
+    own units): a value far from every mode would otherwise become a scalar in the thousands, which
+    no tanh head can produce and which can make a network's loss overflow."""
+    nearest = np.argmin(np.abs(values[:, None] - means[None, :]) / stds[None, :], axis=1)
+    need = np.zeros_like(stds)
+    np.maximum.at(need, nearest, np.abs(values - means[nearest]) / 4.0)
+    return np.maximum(stds, need)
+
+
 class ModeNormalizer:
     """Mode-specific normalisation: value -> (scalar, one-hot mode)."""
 
@@ -209,13 +227,18 @@ class ModeNormalizer:
         weights, means, variances = fit_dp_mixture((distinct - center) / scale, counts,
                                                    min(self.max_modes, distinct.size), rng,
                                                    max_iter=self.max_iter, tol=self.tol)
+        all_means = center + scale * means
+        all_stds = np.maximum(scale * np.sqrt(variances), 1e-12 * max(scale, abs(center), 1.0))
         keep = weights > self.weight_threshold
         if not keep.any():
             keep = weights == weights.max()
-        self.means = center + scale * means[keep]
-        self.stds = np.maximum(scale * np.sqrt(variances[keep]), 1e-12 * max(scale, abs(center), 1.0))
+        values = np.unique(x)
+        if _far(values, all_means[keep], all_stds[keep]).any():  # light modes hold values no kept mode explains
+            keep |= weights > 0
+        self.means, self.stds = all_means[keep], all_stds[keep]
         self.weights = weights[keep] / weights[keep].sum()
         self.means, self.stds, self.weights = _merge_close(self.means, self.stds, self.weights)
+        self.stds = _cover(values, self.means, self.stds)
         return self
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:

@@ -110,7 +110,9 @@ class MaskedColumnNet(nn.Module):
         hidden = hidden + torch.relu(torch.einsum("nkh,khg->nkg", hidden, self.w2) + self.b2)
         if drop:
             hidden = dropout(hidden, dropout_p, generator, True)
-        return [torch.addmm(self.output(j)[1], hidden[:, j], self.output(j)[0]) for j in range(self.k)]
+        # split and unbind, not one slice per column: backward then builds each gradient once, not k times
+        weights, biases = torch.split(self.w3, self.sizes, dim=1), torch.split(self.b3, self.sizes)
+        return [torch.addmm(b, h, w) for h, w, b in zip(hidden.unbind(1), weights, biases)]
 
     def column_logits(self, prefix: torch.Tensor, rows: torch.Tensor, column: int) -> torch.Tensor:
         """Logits of one column from ``prefix`` ([n, p*d], the embeddings of the columns sampled so far, in

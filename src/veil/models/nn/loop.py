@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ...errors import TrainingDivergedError
+
 Step = Callable[[], Mapping[str, torch.Tensor]]
 
 
@@ -115,6 +117,11 @@ def train(step: Step, *, epochs: int, steps_per_epoch: int, callbacks: Sequence[
         if validate is not None:
             record.update(validate())
         history.append(record)
+        diverged = [k for k, v in record.items() if not math.isfinite(v)]
+        if diverged:
+            raise TrainingDivergedError(
+                f"training diverged at epoch {epoch}: the {', '.join(diverged)} became NaN or infinite. Lower the "
+                "learning rate or the batch size, or check the table for extreme values in a numerical column")
         stop = _notify(callbacks, "on_epoch_end", epoch, {k: v for k, v in record.items() if k != "epoch"})
         if early_stopping is not None:
             improved = early_stopping.update(record)
