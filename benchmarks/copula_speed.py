@@ -81,8 +81,10 @@ def run_json_command(cmd: list[str], out: Path, label: str) -> dict:
 
 
 def score(dataset: str, synthetic: Path) -> dict:
-    """The judge's JSON for one synthetic table (via judge_run.sh)."""
-    proc = subprocess.run([str(HERE / "judge_run.sh"), dataset, str(synthetic)],
+    """The judge's JSON for one synthetic table (via judge_run.sh); $JUDGE_FLAGS adds judge options (e.g.
+    ``--no-utility``, which skips train-on-synthetic on the datasets where it takes many minutes)."""
+    flags = os.environ.get("JUDGE_FLAGS", "").split()
+    proc = subprocess.run([str(HERE / "judge_run.sh"), dataset, str(synthetic), *flags],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["judge failed"])[-1]}

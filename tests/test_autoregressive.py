@@ -99,6 +99,29 @@ def test_datetimes_become_calendar_parts_that_round_trip():
     assert days.notna().all() and decoded["utc"].dt.year.eq(2013).all()
 
 
+def test_rare_categories_share_one_token_decoded_as_one_of_them():
+    rng = np.random.default_rng(2)
+    common = rng.choice(["a", "b", "c"], 3_000)
+    rare = np.array(["r1", "r2", "r3", "r4", "r5", "r6"] * 3 + ["solo"])  # 3 times each, and one once
+    table = pd.DataFrame({"kind": np.concatenate([common, rare]), "x": rng.normal(size=3_019)})
+    table.loc[range(0, 3_000, 50), "kind"] = None
+    enc = TokenEncoder(Metadata.detect(table)).fit(table)
+    assert enc.sizes[0] == 3 + 1 + 1  # a, b, c, missing, and one token for the seven rare categories
+    matrix = enc.encode(table)
+    assert len(np.unique(matrix[-19:, 0])) == 1
+    back = enc.decode(np.repeat(matrix[-1:], 7_000, axis=0), rng=rng)["kind"]
+    shares = back.value_counts(normalize=True)
+    assert set(shares.index) == {"r1", "r2", "r3", "r4", "r5", "r6", "solo"} and (abs(shares - 1 / 7) < 0.02).all()
+    kept = ~table["kind"].isin(["r1", "r2", "r3", "r4", "r5", "r6", "solo"])
+    decoded = enc.decode(matrix, rng=rng)["kind"]
+    pd.testing.assert_series_equal(decoded[kept], table["kind"][kept])
+    assert enc.missing_tokens()[0] is not None and decoded[kept].isna().sum() == table["kind"].isna().sum()
+    np.testing.assert_array_equal(TokenEncoder.from_state(*enc.state()).encode(table), matrix)
+    with pytest.raises(InvalidDataError, match="too rare to condition on"):
+        enc.category_code("kind", "r2")
+    assert TokenEncoder(Metadata.detect(table), rare_category_threshold=0).fit(table).sizes[0] == 3 + 7 + 1
+
+
 def test_each_head_sees_only_the_columns_before_it():
     net = MaskedColumnNet([3, 4, 5], embedding_dim=2, hidden_dim=4).initialise(torch.Generator().manual_seed(0))
     mask = net.block_mask(torch.tensor([1, 2, 0]))  # order: column 2, then 0, then 1
@@ -208,3 +231,5 @@ def test_bad_parameters_are_refused(people):
         AutoregressiveSynthesizer(dropout=1.5).fit(people)
     with pytest.raises(veil.InvalidParameterError, match="validation_fraction"):
         AutoregressiveSynthesizer(validation_fraction=0.9).fit(people)
+    with pytest.raises(veil.InvalidParameterError, match="rare_category_threshold"):
+        AutoregressiveSynthesizer(rare_category_threshold=-1).fit(people)

@@ -2,7 +2,9 @@
 
 Each learned column becomes a small vocabulary (built on the per-column codecs of :mod:`.table`):
 
-* categorical / boolean: one token per category (the codec's codes; missing is a category of its own);
+* categorical / boolean: one token per category (the codec's codes; missing is a category of its own),
+  except that categories seen fewer than ``rare_category_threshold`` times (default 5) share one token,
+  decoded as one of them drawn uniformly (:class:`CategoryTokens`);
 * numerical: values that are frequent (at least ``1 / n_bins`` of the rows) or that belong to a column with
   few distinct values get a token each (exact values); the rest fall into quantile bins, and a sampled bin
   token becomes a value drawn within its bin through finer quantiles kept inside it (the data's shape
@@ -34,6 +36,8 @@ from .table import Codec, category_code, check_table, codec_from_state, learned_
 MAX_EXACT = 128
 #: quantile bins for the other numbers
 N_BINS = 100
+#: categories seen fewer times than this share one token (see CategoryTokens)
+RARE_CATEGORY_THRESHOLD = 5
 #: quantiles kept inside each bin, so a value drawn in a bin follows the data's shape there
 KNOTS_PER_BIN = 10
 
@@ -255,7 +259,58 @@ class DatetimeTokens:
         return tokens
 
 
-ColumnTokens = NumberTokens | DatetimeTokens | None
+@dataclass
+class CategoryTokens:
+    """A categorical column's tokens when some categories are rare: every category seen fewer than
+    ``threshold`` times shares one token (the last), so the model never learns what goes with any one of
+    them, and that token decodes to one of them drawn uniformly. The missing category is never merged."""
+
+    token_of: np.ndarray  # category code -> token
+    rare: np.ndarray  # the codes that share the rare token
+
+    @property
+    def size(self) -> int:
+        return int(self.token_of.max()) + 1 if self.token_of.size else 0
+
+    @classmethod
+    def fit(cls, codes: np.ndarray, n_codes: int, threshold: int, missing_code: int | None) -> CategoryTokens | None:
+        """The merged vocabulary, or None when fewer than two categories are rare (nothing to merge)."""
+        counts = np.bincount(codes, minlength=n_codes)
+        rare = (counts < threshold) & (counts > 0)
+        if missing_code is not None:
+            rare[missing_code] = False
+        if rare.sum() < 2:
+            return None
+        token_of = np.empty(n_codes, dtype=np.int64)
+        token_of[~rare] = np.arange(int((~rare).sum()))
+        token_of[rare] = int((~rare).sum())
+        return cls(token_of, np.flatnonzero(rare))
+
+    def encode(self, codes: np.ndarray) -> np.ndarray:
+        return self.token_of[codes]
+
+    def decode(self, tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        code_of = np.flatnonzero(~np.isin(np.arange(len(self.token_of)), self.rare))
+        rare = tokens >= len(code_of)
+        codes = code_of[np.minimum(tokens, len(code_of) - 1)] if len(code_of) else np.zeros(len(tokens), np.int64)
+        codes[rare] = self.rare[rng.integers(len(self.rare), size=int(rare.sum()))]
+        return codes
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return {}, {"token_of": self.token_of.astype(np.int64), "rare": self.rare.astype(np.int64)}
+
+    @classmethod
+    def from_state(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> CategoryTokens:
+        tokens = cls(np.asarray(arrays["token_of"], dtype=np.int64), np.asarray(arrays["rare"], dtype=np.int64))
+        common = len(tokens.token_of) - len(tokens.rare)
+        if tokens.rare.size < 2 or tokens.token_of.min(initial=0) < 0 or tokens.size != common + 1 or (
+                tokens.token_of[tokens.rare] != common).any():
+            raise ValueError("a category's token state does not hold together")
+        return tokens
+
+
+ColumnTokens = NumberTokens | DatetimeTokens | CategoryTokens | None
+_STATE_KEYS = {NumberTokens: "tokens", DatetimeTokens: "datetime_tokens", CategoryTokens: "category_tokens"}
 
 
 class TokenEncoder:
@@ -265,21 +320,22 @@ class TokenEncoder:
     decode_needs_rng = True
 
     def __init__(self, metadata: Metadata, *, enforce_rounding: bool = True, enforce_min_max_values: bool = True,
-                 n_bins: int = N_BINS):
+                 n_bins: int = N_BINS, rare_category_threshold: int = RARE_CATEGORY_THRESHOLD):
         self.metadata = metadata
         self.enforce_rounding = enforce_rounding
         self.enforce_min_max_values = enforce_min_max_values
         self.n_bins = n_bins
+        self.rare_category_threshold = rare_category_threshold
         self.columns = [c.name for c in learned_columns(metadata)]
         self.codecs_: list[Codec] | None = None
-        self.numbers_: list[ColumnTokens] = []
+        self.tokens_: list[ColumnTokens] = []
 
     def _check_fitted(self) -> None:
         if self.codecs_ is None:
             raise NotFittedError("the token encoder is not fitted; call fit first")
 
     def _column_sizes(self, j: int) -> list[int]:
-        tokens = self.numbers_[j]
+        tokens = self.tokens_[j]
         if tokens is None:
             return [self.codecs_[j].size]
         return tokens.sizes if isinstance(tokens, DatetimeTokens) else [tokens.size]
@@ -305,7 +361,7 @@ class TokenEncoder:
     def fit(self, table: pd.DataFrame, *, rng: np.random.Generator | None = None) -> TokenEncoder:
         cols = learned_columns(self.metadata)
         check_table(table, cols, "TokenEncoder.fit")
-        self.codecs_, self.numbers_ = [], []
+        self.codecs_, self.tokens_ = [], []
         for col in cols:
             codec = make_codec(col, enforce_rounding=self.enforce_rounding,
                                enforce_min_max_values=self.enforce_min_max_values)
@@ -313,11 +369,12 @@ class TokenEncoder:
             codec.fit(values)
             self.codecs_.append(codec)
             if codec.kind == "categorical":
-                self.numbers_.append(None)
+                self.tokens_.append(CategoryTokens.fit(codec.to_codes(values), codec.size,
+                                                        self.rare_category_threshold, codec.missing_code))
             elif codec.kind == "datetime":
-                self.numbers_.append(DatetimeTokens.fit(codec.to_float(values), codec, self.n_bins))
+                self.tokens_.append(DatetimeTokens.fit(codec.to_float(values), codec, self.n_bins))
             else:
-                self.numbers_.append(NumberTokens.fit(codec.to_float(values), self.n_bins))
+                self.tokens_.append(NumberTokens.fit(codec.to_float(values), self.n_bins))
         return self
 
     def encode(self, table: pd.DataFrame, *, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -333,17 +390,24 @@ class TokenEncoder:
         """One learned column's values -> its tokens ``[rows, token columns of the column]`` (int64)."""
         self._check_fitted()
         j = self.columns.index(name)
-        codec, tokens = self.codecs_[j], self.numbers_[j]
-        block = codec.to_codes(values) if tokens is None else tokens.encode(codec.to_float(values))
+        codec, tokens = self.codecs_[j], self.tokens_[j]
+        if tokens is None:
+            block = codec.to_codes(values)
+        elif isinstance(tokens, CategoryTokens):
+            block = tokens.encode(codec.to_codes(values))
+        else:
+            block = tokens.encode(codec.to_float(values))
         return np.asarray(block, dtype=np.int64).reshape(len(values), -1)
 
     def missing_tokens(self) -> list[int | None]:
         """Each token column's missing token (``None`` when the column had no missing values)."""
         self._check_fitted()
         out: list[int | None] = []
-        for codec, tokens in zip(self.codecs_, self.numbers_):
+        for codec, tokens in zip(self.codecs_, self.tokens_):
             if tokens is None:
                 out.append(codec.missing_code)
+            elif isinstance(tokens, CategoryTokens):
+                out.append(None if codec.missing_code is None else int(tokens.token_of[codec.missing_code]))
             else:
                 for part in tokens.numbers if isinstance(tokens, DatetimeTokens) else [tokens]:
                     out.append(part.size - 1 if part.has_missing else None)
@@ -354,10 +418,12 @@ class TokenEncoder:
         tokens = np.rint(np.asarray(tokens, dtype=np.float64)).astype(np.int64)
         starts = self.starts
         parts = {}
-        for j, (name, codec, numbers) in enumerate(zip(self.columns, self.codecs_, self.numbers_)):
+        for j, (name, codec, numbers) in enumerate(zip(self.columns, self.codecs_, self.tokens_)):
             block = tokens[:, starts[j]:starts[j + 1]]
             if numbers is None:
                 parts[name] = codec.from_codes(block[:, 0])
+            elif isinstance(numbers, CategoryTokens):
+                parts[name] = codec.from_codes(numbers.decode(block[:, 0], rng))
             else:
                 parts[name] = codec.from_float(numbers.decode(block if isinstance(numbers, DatetimeTokens)
                                                               else block[:, 0], rng))
@@ -369,33 +435,42 @@ class TokenEncoder:
         if column not in self.columns:
             raise InvalidDataError(f"{column!r} is not a learned column; learned columns: {self.columns}")
         j = self.columns.index(column)
-        codec = self.codecs_[j]
-        if self.numbers_[j] is not None:
+        codec, tokens = self.codecs_[j], self.tokens_[j]
+        if codec.kind != "categorical":
             raise InvalidDataError(f"{column!r} is not categorical; conditions on numbers come with ranges")
-        return self.starts[j], category_code(codec, column, value)
+        code = category_code(codec, column, value)
+        if isinstance(tokens, CategoryTokens):
+            if code in tokens.rare:
+                raise InvalidDataError(f"{column!r} = {value!r} is too rare to condition on: categories seen fewer "
+                                       f"than {self.rare_category_threshold} times share one token, to protect the "
+                                       "people who have them")
+            code = int(tokens.token_of[code])
+        return self.starts[j], code
 
     # ------------------------------------------------------------------ state
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         self._check_fitted()
         configs, arrays = [], {}
-        for j, (codec, numbers) in enumerate(zip(self.codecs_, self.numbers_)):
+        for j, (codec, numbers) in enumerate(zip(self.codecs_, self.tokens_)):
             config, codec_arrays = codec.state()
             arrays.update({f"{j}/codec/{k}": v for k, v in codec_arrays.items()})
             entry = {"codec": config}
             if numbers is not None:
                 number_config, number_arrays = numbers.state()
-                entry["datetime_tokens" if isinstance(numbers, DatetimeTokens) else "tokens"] = number_config
+                entry[_STATE_KEYS[type(numbers)]] = number_config
                 arrays.update({f"{j}/tokens/{k}": v for k, v in number_arrays.items()})
             configs.append(entry)
         return {"kind": "tokens", "metadata": self.metadata.to_dict(), "n_bins": self.n_bins,
+                "rare_category_threshold": self.rare_category_threshold,
                 "enforce_rounding": self.enforce_rounding, "enforce_min_max_values": self.enforce_min_max_values,
                 "columns": configs}, arrays
 
     @classmethod
     def from_state(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> TokenEncoder:
         enc = cls(Metadata.from_dict(config["metadata"]), enforce_rounding=bool(config["enforce_rounding"]),
-                  enforce_min_max_values=bool(config["enforce_min_max_values"]), n_bins=int(config["n_bins"]))
-        enc.codecs_, enc.numbers_ = [], []
+                  enforce_min_max_values=bool(config["enforce_min_max_values"]), n_bins=int(config["n_bins"]),
+                  rare_category_threshold=int(config.get("rare_category_threshold", 0)))
+        enc.codecs_, enc.tokens_ = [], []
         for j, entry in enumerate(config["columns"]):
             prefix = f"{j}/codec/"
             enc.codecs_.append(codec_from_state(entry["codec"], {k[len(prefix):]: v for k, v in arrays.items()
@@ -403,11 +478,13 @@ class TokenEncoder:
             prefix = f"{j}/tokens/"
             own = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
             if "tokens" in entry:
-                enc.numbers_.append(NumberTokens.from_state(entry["tokens"], own))
+                enc.tokens_.append(NumberTokens.from_state(entry["tokens"], own))
             elif "datetime_tokens" in entry:
-                enc.numbers_.append(DatetimeTokens.from_state(entry["datetime_tokens"], own))
+                enc.tokens_.append(DatetimeTokens.from_state(entry["datetime_tokens"], own))
+            elif "category_tokens" in entry:
+                enc.tokens_.append(CategoryTokens.from_state(entry["category_tokens"], own))
             else:
-                enc.numbers_.append(None)
+                enc.tokens_.append(None)
         if len(enc.codecs_) != len(enc.columns):
             raise ValueError("the token encoder's columns do not match its metadata")
         return enc

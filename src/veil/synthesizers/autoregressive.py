@@ -21,7 +21,8 @@ FRACTION = P.Interval(float, 0, 0.5, closed="left")
 
 class AutoregressiveSynthesizer(NeuralSynthesizer):
     """Autoregressive over tokens: p(row) = prod_k p(column k | columns before k); one masked network with
-    a head per column, early stopping on a validation split within ``time_budget`` seconds."""
+    a head per column, early stopping on a validation split within ``time_budget`` seconds. Categories seen
+    fewer than ``rare_category_threshold`` times share one token (0 turns this protection off)."""
 
     model_name: ClassVar[str] = "autoregressive"
     model_class: ClassVar[type] = _LazyClass("..models.autoregressive", "AutoregressiveModel")
@@ -30,6 +31,7 @@ class AutoregressiveSynthesizer(NeuralSynthesizer):
         "hidden_dim": POSITIVE_INT, "learning_rate": POSITIVE_FLOAT, "weight_decay": P.Interval(float, 0, None),
         "dropout": P.Interval(float, 0, 1, closed="left"), "validation_fraction": FRACTION,
         "time_budget": [P.NONE, POSITIVE_FLOAT], "random_order": P.BOOL, "device": DEVICE,
+        "rare_category_threshold": P.Interval(int, 0, None),
     }
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
@@ -37,8 +39,8 @@ class AutoregressiveSynthesizer(NeuralSynthesizer):
                  epochs: int = 200, batch_size: int = 512, embedding_dim: int = 16, hidden_dim: int = 64,
                  learning_rate: float = 3e-3, weight_decay: float = 1e-4, dropout: float = 0.4,
                  validation_fraction: float = 0.1, early_stopping_patience: int | None = 5,
-                 time_budget: float | None = 120.0, random_order: bool = False, verbose: bool = False,
-                 device: str = "auto"):
+                 time_budget: float | None = 120.0, random_order: bool = False, rare_category_threshold: int = 5,
+                 verbose: bool = False, device: str = "auto"):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding, locale=locale, seed=seed)
         self.epochs, self.batch_size = epochs, batch_size
@@ -46,11 +48,13 @@ class AutoregressiveSynthesizer(NeuralSynthesizer):
         self.learning_rate, self.weight_decay, self.dropout = learning_rate, weight_decay, dropout
         self.validation_fraction, self.early_stopping_patience = validation_fraction, early_stopping_patience
         self.time_budget, self.random_order = time_budget, random_order
+        self.rare_category_threshold = rare_category_threshold
         self.verbose, self.device = verbose, device
 
     def _make_encoder(self, metadata: Metadata) -> TokenEncoder:
         return TokenEncoder(metadata, enforce_rounding=self.enforce_rounding,
-                            enforce_min_max_values=self.enforce_min_max_values)
+                            enforce_min_max_values=self.enforce_min_max_values,
+                            rare_category_threshold=self.rare_category_threshold)
 
     def sample(self, num_rows: int, *, seed: int | None = None, conditions: Mapping[str, Any] | None = None,
                temperature: float = 1.0) -> pd.DataFrame:
