@@ -17,7 +17,7 @@ from pandas.api.types import pandas_dtype
 
 from ..errors import InvalidDataError, NotFittedError
 
-_TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 #: precision name -> length in nanoseconds, coarsest first
 PRECISIONS: dict[str, int] = {"day": 86_400 * 10**9, "hour": 3_600 * 10**9, "minute": 60 * 10**9,
                               "second": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
@@ -94,7 +94,7 @@ class DatetimeCodec:
         self.tz = None if tz is None else str(tz)
         ticks, missing = self._ticks(parsed)
         seen = ticks[~missing]
-        per_ns = _TICKS_PER_SECOND[self.unit] / 10**9
+        per_ns = TICKS_PER_SECOND[self.unit] / 10**9
         self.precision, self.step = "ns", 1
         if seen.size:
             offsets = seen - seen.min()

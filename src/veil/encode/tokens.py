@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import InvalidDataError, NotFittedError
 from ..metadata.model import Metadata
+from .datetime import TICKS_PER_SECOND, DatetimeCodec
 from .spans import Span
 from .table import Codec, category_code, check_table, codec_from_state, learned_columns, make_codec
 
@@ -142,7 +143,6 @@ class NumberTokens:
 #: calendar parts, coarse to fine, and the datetime precisions (see DatetimeCodec) that have each
 PARTS = ("year", "month", "day", "hour", "minute", "second", "subsecond")
 _PARTS_OF = {"day": 3, "hour": 4, "minute": 5, "second": 6}
-_TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
 def _datetime_parts(ticks: np.ndarray, unit: str) -> np.ndarray:
@@ -151,7 +151,7 @@ def _datetime_parts(ticks: np.ndarray, unit: str) -> np.ndarray:
     t = ticks.view(f"datetime64[{unit}]")
     months = t.astype("datetime64[M]")
     days = t.astype("datetime64[D]")
-    per_second = _TICKS_PER_SECOND[unit]
+    per_second = TICKS_PER_SECOND[unit]
     in_day = (t - days.astype(t.dtype)).astype(np.int64)
     seconds, rest = np.divmod(in_day, per_second)
     m = months.astype(np.int64)
@@ -166,7 +166,7 @@ def _datetime_ticks(parts: np.ndarray, unit: str) -> np.ndarray:
     first = months.astype("datetime64[D]")
     length = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
     day = first + (np.clip(parts[:, 2], 1, length) - 1)
-    per_second = _TICKS_PER_SECOND[unit]
+    per_second = TICKS_PER_SECOND[unit]
     seconds = np.clip(parts[:, 3], 0, 23) * 3600 + np.clip(parts[:, 4], 0, 59) * 60 + np.clip(parts[:, 5], 0, 59)
     return day.astype(f"datetime64[{unit}]").astype(np.int64) + seconds * per_second + np.clip(
         parts[:, 6], 0, per_second - 1)
@@ -175,16 +175,13 @@ def _datetime_ticks(parts: np.ndarray, unit: str) -> np.ndarray:
 @dataclass
 class DatetimeTokens:
     """A datetime column as calendar parts (see :data:`PARTS`), on the offsets of its :class:`DatetimeCodec`
-    (``origin`` + offset x ``step`` ticks of ``unit``). ``numbers`` tokenises each varying part;
-    ``constants`` holds the value of each part that never varies (NaN for a varying one)."""
+    (the codec's ``origin`` + offset x ``step`` ticks of its ``unit``). ``numbers`` tokenises each varying
+    part; ``constants`` holds the value of each part that never varies (NaN for a varying one)."""
 
-    unit: str
-    origin: int
-    step: int
+    codec: DatetimeCodec
     used: int  # how many of PARTS the precision has
     numbers: list[NumberTokens]
     constants: np.ndarray
-    has_missing: bool
 
     @property
     def varying(self) -> list[int]:
@@ -198,14 +195,20 @@ class DatetimeTokens:
     def sizes(self) -> list[int]:
         return [t.size for t in self.numbers]
 
+    @staticmethod
+    def _parts(x: np.ndarray, codec: DatetimeCodec) -> np.ndarray:
+        """Offsets (NaN where missing) -> [n, 7] float calendar parts (NaN rows where missing)."""
+        missing = np.isnan(x)
+        ticks = int(codec.origin[0]) + np.rint(np.where(missing, 0, x)).astype(np.int64) * int(codec.step)
+        parts = _datetime_parts(ticks, codec.unit).astype(np.float64)
+        parts[missing] = np.nan
+        return parts
+
     @classmethod
-    def fit(cls, x: np.ndarray, codec: Any, n_bins: int = N_BINS) -> DatetimeTokens:
-        unit, origin, step = codec.unit, int(codec.origin[0]), int(codec.step)
+    def fit(cls, x: np.ndarray, codec: DatetimeCodec, n_bins: int = N_BINS) -> DatetimeTokens:
         used = _PARTS_OF.get(codec.precision, len(PARTS))
         missing = np.isnan(x)
-        parts = _datetime_parts(origin + np.rint(np.where(missing, 0, x)).astype(np.int64) * step, unit)
-        parts = parts.astype(np.float64)
-        parts[missing] = np.nan
+        parts = cls._parts(x, codec)
         constants, numbers = np.full(len(PARTS), np.nan), []
         for i in range(used):
             seen = np.unique(parts[~missing, i])
@@ -214,13 +217,10 @@ class DatetimeTokens:
             else:
                 numbers.append(NumberTokens.fit(parts[:, i], n_bins))
         constants[used:] = 0.0
-        return cls(unit, origin, step, used, numbers, constants, bool(missing.any()))
+        return cls(codec, used, numbers, constants)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
-        missing = np.isnan(x)
-        parts = _datetime_parts(self.origin + np.rint(np.where(missing, 0, x)).astype(np.int64) * self.step,
-                                self.unit).astype(np.float64)
-        parts[missing] = np.nan
+        parts = self._parts(x, self.codec)
         return np.column_stack([t.encode(parts[:, i]) for t, i in zip(self.numbers, self.varying)]
                                ) if self.numbers else np.empty((len(x), 0), dtype=np.int64)
 
@@ -234,13 +234,13 @@ class DatetimeTokens:
             if i == 0:
                 missing = gap  # the year decides; a later part drawn missing takes its smallest value
             parts[:, i] = np.where(gap, t.exact[0] if len(t.exact) else np.nanmin(t.edges), np.rint(value))
-        ticks = _datetime_ticks(parts, self.unit)
-        x = (ticks - self.origin) // self.step
+        ticks = _datetime_ticks(parts, self.codec.unit)
+        x = (ticks - int(self.codec.origin[0])) // int(self.codec.step)
         return np.where(missing, np.nan, x.astype(np.float64))
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        config = {"unit": self.unit, "origin": self.origin, "step": self.step, "used": self.used,
-                  "has_missing": self.has_missing, "numbers": []}
+        """The parts only: the unit, origin and step are the codec's, saved with it."""
+        config = {"used": self.used, "numbers": []}
         arrays = {"constants": self.constants.astype(np.float64)}
         for j, t in enumerate(self.numbers):
             number_config, number_arrays = t.state()
@@ -249,12 +249,13 @@ class DatetimeTokens:
         return config, arrays
 
     @classmethod
-    def from_state(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> DatetimeTokens:
+    def from_state(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+                   codec: DatetimeCodec) -> DatetimeTokens:
         numbers = [NumberTokens.from_state(c, {k.split("/", 1)[1]: v for k, v in arrays.items()
                                                if k.startswith(f"{j}/")}) for j, c in enumerate(config["numbers"])]
-        tokens = cls(str(config["unit"]), int(config["origin"]), int(config["step"]), int(config["used"]), numbers,
-                     np.asarray(arrays["constants"], dtype=np.float64), bool(config["has_missing"]))
-        if config["unit"] not in _TICKS_PER_SECOND or len(tokens.varying) != len(numbers) or tokens.step < 1:
+        tokens = cls(codec, int(config["used"]), numbers, np.asarray(arrays["constants"], dtype=np.float64))
+        if not isinstance(codec, DatetimeCodec) or codec.unit not in TICKS_PER_SECOND or int(codec.step) < 1 \
+                or len(tokens.varying) != len(numbers):
             raise ValueError("a datetime's token state does not hold together")
         return tokens
 
@@ -480,7 +481,7 @@ class TokenEncoder:
             if "tokens" in entry:
                 enc.tokens_.append(NumberTokens.from_state(entry["tokens"], own))
             elif "datetime_tokens" in entry:
-                enc.tokens_.append(DatetimeTokens.from_state(entry["datetime_tokens"], own))
+                enc.tokens_.append(DatetimeTokens.from_state(entry["datetime_tokens"], own, enc.codecs_[-1]))
             elif "category_tokens" in entry:
                 enc.tokens_.append(CategoryTokens.from_state(entry["category_tokens"], own))
             else:

@@ -271,8 +271,8 @@ class AutoregressiveModel(TorchModel):
                    temperature: float, given: np.ndarray | None = None, known: np.ndarray | None = None,
                    forbid: Sequence[int | None] = ()) -> np.ndarray:
         """``n`` token rows drawn column by column. ``conditions`` fix whole columns (drawn first); ``given``
-        and ``known`` ([n, k]) fix single cells, kept where ``known``; ``forbid`` names a token per column that
-        is never drawn (None: none)."""
+        and ``known`` ([n, k]) fix single cells, kept where ``known``; ``forbid`` (empty, or one entry per
+        column) names a token per column that is never drawn (None: none)."""
         net, device = self.net_, self.device_
         order = [c for c in conditions] + [c for c in self.order_ if c not in conditions]
         d = net.d
@@ -294,7 +294,7 @@ class AutoregressiveModel(TorchModel):
                         tokens[:, column] = chunk_given[:, column]
                     else:
                         logits = net.column_logits(embedded[:, :p * d], rows[:p * d], column)
-                        if column < len(forbid) and forbid[column] is not None and net.sizes[column] > 1:
+                        if forbid and forbid[column] is not None:
                             logits[:, forbid[column]] = -math.inf
                         drawn = _draw(logits, temperature, generator)
                         if known is not None:
@@ -321,6 +321,8 @@ class AutoregressiveModel(TorchModel):
         known = np.asarray(known, dtype=bool)
         if tokens.shape != known.shape or tokens.ndim != 2 or tokens.shape[1] != net.k:
             raise InvalidDataError(f"expected token rows and a known mask of shape [n, {net.k}]")
+        # a column whose only token is the forbidden one still draws it
+        forbid = [forbid[c] if c < len(forbid) and net.sizes[c] > 1 else None for c in range(net.k)]
         out = tokens.astype(np.float32)
         todo = np.flatnonzero(~known.all(axis=1))
         mask = net.block_mask(self._position(self.order_, device))
@@ -348,7 +350,7 @@ class AutoregressiveModel(TorchModel):
             for column, logits in enumerate(net(tokens, mask)):
                 log_p = torch.log_softmax(logits, dim=1)
                 total += torch.where(seen[:, column], log_p.gather(1, tokens[:, column:column + 1]).squeeze(1), 0.0)
-                if column < len(forbid) and forbid[column] is not None and net.sizes[column] > 1:
+                if forbid[column] is not None:
                     excluded = torch.log1p(-log_p[:, forbid[column]].exp().clamp_max(1 - 1e-6))
                     total += torch.where(seen[:, column], 0.0, excluded)
         return total

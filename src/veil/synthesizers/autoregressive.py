@@ -92,7 +92,7 @@ class AutoregressiveSynthesizer(NeuralSynthesizer):
         encoder, model = self.encoder_, self.model_
         rng = np.random.default_rng(seed)
         n = len(table)
-        tokens = np.rint(model.sample(n, rng=rng)).astype(np.int64)  # valid placeholders for the unknown cells
+        tokens = np.zeros((n, len(encoder.sizes)), dtype=np.int64)  # unknown cells are all drawn by complete()
         known = np.zeros_like(tokens, dtype=bool)
         starts = encoder.starts
         holes = {}
