@@ -105,12 +105,31 @@ def test_fit_a_neural_model_with_options_and_progress(tmp_path, mixed_table):
     assert synth.epochs == 2 and len(synth.loss_history_) == 2
 
 
+@pytest.mark.parametrize("model, options", [("tablegan", ["--label", "city", "--delta-mean", 0.5, "--delta-sd", 0.25]),
+                                            ("tgan", [])])
+def test_fit_the_paper_gans(tmp_path, mixed_table, model, options):
+    data = tmp_path / "people.csv"
+    mixed_table.to_csv(data, index=False)
+    result = _run("fit", data, "--model", model, "--epochs", 1, "--batch-size", 100, *options,
+                  "-o", tmp_path / "m.veil")
+    assert result.exit_code == 0, result.output
+    import veil
+
+    synth = veil.load(tmp_path / "m.veil")
+    assert synth.model_name == model and len(synth.sample(50, seed=0)) == 50
+    if model == "tablegan":
+        assert (synth.label, synth.delta_mean, synth.delta_sd) == ("city", 0.5, 0.25)
+        assert "classifier" in synth.loss_history_.columns
+
+
 def test_an_option_the_model_does_not_take_is_refused(tmp_path, mixed_table):
     data = tmp_path / "people.csv"
     mixed_table.to_csv(data, index=False)
     result = _run("fit", data, "--model", "gaussian_copula", "--epochs", 5, "-o", tmp_path / "m.veil")
     assert result.exit_code == 1
     assert "--epochs does not apply to the gaussian_copula model" in result.output
+    result = _run("fit", data, "--model", "ctgan", "--label", "city", "-o", tmp_path / "m.veil")
+    assert result.exit_code == 1 and "--label does not apply to the ctgan model" in result.output
 
 
 def test_error_messages_with_brackets_are_printed_whole(tmp_path):

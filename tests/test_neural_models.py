@@ -9,7 +9,15 @@ import pytest
 import torch
 
 import veil
-from veil import CopulaGANSynthesizer, CTGANSynthesizer, InvalidDataError, InvalidParameterError, TVAESynthesizer
+from veil import (
+    CopulaGANSynthesizer,
+    CTGANSynthesizer,
+    InvalidDataError,
+    InvalidParameterError,
+    TableGANSynthesizer,
+    TGANSynthesizer,
+    TVAESynthesizer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +34,10 @@ def people():
 FAST = {"epochs": 3, "batch_size": 100}
 
 
-@pytest.mark.parametrize("cls", [CTGANSynthesizer, TVAESynthesizer, CopulaGANSynthesizer])
+ALL = [CTGANSynthesizer, TVAESynthesizer, CopulaGANSynthesizer, TableGANSynthesizer, TGANSynthesizer]
+
+
+@pytest.mark.parametrize("cls", ALL)
 def test_fit_sample_types_and_ranges(cls, people):
     synth = cls(**FAST).fit(people)
     out = synth.sample(500, seed=0)
@@ -38,7 +49,7 @@ def test_fit_sample_types_and_ranges(cls, people):
     assert len(history) == 3 and np.isfinite(history.drop(columns="epoch").to_numpy()).all()
 
 
-@pytest.mark.parametrize("cls", [CTGANSynthesizer, TVAESynthesizer])
+@pytest.mark.parametrize("cls", [CTGANSynthesizer, TVAESynthesizer, TableGANSynthesizer, TGANSynthesizer])
 def test_same_seed_same_table_and_global_rng_untouched(cls, people):
     np_state, torch_state, py_state = np.random.get_state()[1].copy(), torch.get_rng_state().clone(), random.getstate()
     a = cls(seed=1, **FAST).fit(people).sample(300, seed=5)
@@ -65,7 +76,7 @@ def test_chunks_side_by_side_give_the_same_table(cls, people, monkeypatch):
     pd.testing.assert_frame_equal(one_at_a_time, side_by_side)
 
 
-@pytest.mark.parametrize("cls", [CTGANSynthesizer, TVAESynthesizer, CopulaGANSynthesizer])
+@pytest.mark.parametrize("cls", ALL)
 def test_save_load_round_trip(cls, people, tmp_path):
     synth = cls(**FAST).fit(people)
     again = veil.load(synth.save(tmp_path / "m.veil"))

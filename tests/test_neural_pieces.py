@@ -222,3 +222,54 @@ def test_dropout_keeps_the_expected_share_and_mean():
     assert torch.equal(dropout(x, 0.5, g, training=False), x)
     again = dropout(x, 0.5, torch.Generator().manual_seed(0), training=True)
     assert torch.equal(out, again)  # the generator decides the mask
+
+
+def test_smooth_keeps_one_hot_spans_distributions_with_the_true_entry_on_top():
+    layout = SpanLayout(SPANS)
+    rng = np.random.default_rng(0)
+    rows = np.zeros((50, layout.width), dtype=np.float32)
+    for start, width in ((1, 3), (4, 2), (6, 2), (9, 4)):
+        rows[np.arange(50), start + rng.integers(width, size=50)] = 1
+    rows[:, [0, 8]] = rng.uniform(-1, 1, size=(50, 2))
+    permuted = torch.from_numpy(layout.permute(rows))
+    smoothed = layout.unpermute(layout.smooth(permuted, 0.2, torch.Generator().manual_seed(0))).numpy()
+    np.testing.assert_array_equal(smoothed[:, [0, 8]], rows[:, [0, 8]])  # values untouched
+    for start, width in ((1, 3), (4, 2), (6, 2), (9, 4)):
+        block, truth = smoothed[:, start:start + width], rows[:, start:start + width]
+        np.testing.assert_allclose(block.sum(1), 1, rtol=1e-6)
+        assert (block.argmax(1) == truth.argmax(1)).all() and (block < 1).all() and (block > 0).all()
+
+
+def test_marginal_kl_is_zero_for_equal_frequencies_and_grows_with_the_gap():
+    layout = SpanLayout([Span("category", 2, "b")])
+    real = torch.tensor([[1.0, 0.0], [0.0, 1.0]])  # frequencies 0.5 / 0.5
+    assert float(layout.marginal_kl(real, torch.full((4, 2), 0.5))) == pytest.approx(0, abs=1e-6)
+    near = float(layout.marginal_kl(real, torch.tensor([[0.6, 0.4]])))
+    far = float(layout.marginal_kl(real, torch.tensor([[0.9, 0.1]])))
+    assert near == pytest.approx(0.5 * math.log(0.5 / 0.6) + 0.5 * math.log(0.5 / 0.4), rel=1e-5)
+    assert 0 < near < far
+
+
+@pytest.mark.parametrize("width, side", [(1, 4), (16, 4), (17, 8), (170, 16), (257, 32)])
+def test_square_side_and_conv_networks_shapes(width, side):
+    from veil.models.nn.blocks import ConvDiscriminator, ConvGenerator, square_side
+
+    assert square_side(width) == side
+    gen = build(lambda: ConvGenerator(10, side, 8), torch.device("cpu"), torch.Generator().manual_seed(0))
+    images = gen(torch.randn(6, 10))
+    assert images.shape == (6, side * side)
+    critic = build(lambda: ConvDiscriminator(side, 8, 3), torch.device("cpu"), torch.Generator().manual_seed(0))
+    logits, features = critic(images)
+    assert logits.shape == (6, 3) and features.shape == (6, critic.feature_dim)
+
+
+def test_minibatch_discrimination_sees_a_collapsed_batch():
+    from veil.models.nn.blocks import MinibatchDiscrimination
+
+    layer = build(lambda: MinibatchDiscrimination(4, 5, 3), torch.device("cpu"), torch.Generator().manual_seed(0))
+    varied = torch.randn(8, 4, generator=torch.Generator().manual_seed(1)) * 3
+    collapsed = varied[:1].expand(8, -1)
+    with torch.no_grad():
+        closeness_varied, closeness_collapsed = layer(varied)[:, 4:], layer(collapsed)[:, 4:]
+        torch.testing.assert_close(closeness_collapsed, torch.full((8, 5), 7.0))  # 7 identical neighbours
+        assert float(closeness_varied.max()) < 7.0 and layer(varied)[:, :4].equal(varied)

@@ -26,6 +26,8 @@ from .synthesizers import (
     CTGANSynthesizer,
     FastMLPreset,
     GaussianCopulaSynthesizer,
+    TableGANSynthesizer,
+    TGANSynthesizer,
     TVAESynthesizer,
 )
 
@@ -48,6 +50,8 @@ __all__ = [
     "read_table",
     "SourceError",
     "Synthesizer",
+    "TableGANSynthesizer",
+    "TGANSynthesizer",
     "TVAESynthesizer",
     "VeilError",
     "write_table",

@@ -110,7 +110,7 @@ class _EpochProgress:
 def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn from")],
         output: Annotated[Path, typer.Option("-o", "--output", help="where to write the model (.veil)")],
         model: Annotated[str, typer.Option("--model", "-m", help="autoregressive (the default), gaussian_copula, "
-                                           "fast_ml, ctgan, tvae or copulagan")] = DEFAULT_MODEL,
+                                           "fast_ml, ctgan, tvae, copulagan, tablegan or tgan")] = DEFAULT_MODEL,
         metadata: Annotated[Path | None, typer.Option("--metadata", help="metadata JSON (else detected)")] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed for fitting")] = 0,
         epochs: Annotated[int | None, typer.Option("--epochs", help="training epochs (neural models)")] = None,
@@ -121,6 +121,12 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn 
         pac: Annotated[int | None, typer.Option("--pac", help="rows per critic pack (CTGAN)")] = None,
         default_distribution: Annotated[str | None, typer.Option("--default-distribution",
                                                                  help="copula marginals")] = None,
+        label: Annotated[str | None, typer.Option(
+            "--label", help="tablegan: a categorical column whose value its classifier keeps consistent")] = None,
+        delta_mean: Annotated[float | None, typer.Option(
+            "--delta-mean", help="tablegan: privacy margin on the feature means (0: closest to the data)")] = None,
+        delta_sd: Annotated[float | None, typer.Option(
+            "--delta-sd", help="tablegan: privacy margin on the feature standard deviations")] = None,
         policy: Annotated[list[str] | None, typer.Option(
             "--policy", help="COLUMN=POLICY for a PII column (fake, drop, model, hash, generalize, person_id); "
                              "generalize takes an option: zip=generalize:prefix:3, dob=generalize:age_band:10. "
@@ -136,7 +142,8 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn 
 
     cls = synthesizer_class(model)
     options = {"epochs": epochs, "batch_size": batch_size, "device": device, "embedding_dim": embedding_dim,
-               "discriminator_steps": discriminator_steps, "pac": pac, "default_distribution": default_distribution}
+               "discriminator_steps": discriminator_steps, "pac": pac, "default_distribution": default_distribution,
+               "label": label, "delta_mean": delta_mean, "delta_sd": delta_sd}
     given = {k: v for k, v in options.items() if v is not None}
     wrong = [k for k in given if k not in cls._param_names()]
     if wrong:

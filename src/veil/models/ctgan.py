@@ -24,12 +24,10 @@ from .nn.base import TorchModel
 from .nn.blocks import PacCritic, ResidualGenerator
 from .nn.condvec import ConditionalSampler
 from .nn.heads import SpanLayout
-from .nn.torch_utils import adam_options, build, make_generator
+from .nn.torch_utils import adam_options, build, descend, make_generator
 
 GUMBEL_TAU = 0.2
 GRADIENT_PENALTY = 10.0
-#: rows generated per forward pass when sampling (bounds memory)
-SAMPLE_CHUNK = 2_048
 
 
 def gradient_penalty(critic: PacCritic, real: torch.Tensor, fake: torch.Tensor, pac: int,
@@ -110,10 +108,7 @@ class CTGAN(TorchModel):
                 fake = torch.cat([fake, cond], 1)
                 scores = self.critic_(torch.cat([fake, real]), generator)  # one pass; packs never mix
                 loss_d = scores[:batch // pac].mean() - scores[batch // pac:].mean()
-                penalty = gradient_penalty(self.critic_, real, fake, pac, generator)
-                opt_d.zero_grad(set_to_none=True)
-                (loss_d + penalty).backward()
-                opt_d.step()
+                descend(opt_d, loss_d + gradient_penalty(self.critic_, real, fake, pac, generator))
             cond, column, category, _ = conditioned(batch)
             noise = torch.randn(batch, emb, generator=generator, device=device)
             raw = self.generator_(torch.cat([noise, cond], 1))
@@ -126,10 +121,7 @@ class CTGAN(TorchModel):
                 wanted = torch.zeros(batch, len(layout.softmax_spans), dtype=torch.long, device=device)
                 wanted[every_row, position] = category
                 loss_g = loss_g + layout.cross_entropy(raw, wanted)[every_row, position].mean()
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            return {"generator": loss_g.detach(), "discriminator": loss_d.detach()}
+            return {"generator": descend(opt_g, loss_g), "discriminator": loss_d.detach()}
 
         self._run(step, spans, steps_per_epoch=max(matrix.shape[0] // batch, 1), monitor="generator",
                   callbacks=callbacks)
@@ -139,24 +131,20 @@ class CTGAN(TorchModel):
     def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> SpanSample:
         self._check_fitted()
         device = self.device_
-        generator = make_generator(rng, device)
         sampler = ConditionalSampler.from_state(self.condition_arrays_)
         if conditions and (sampler is None or any(k not in sampler.span_ids for k in conditions)):
             raise InvalidDataError("CTGAN conditions on one categorical column at a time")
-        parts = []
-        self.generator_.eval()
-        with torch.no_grad():
-            for start in range(0, n, SAMPLE_CHUNK):
-                size = min(SAMPLE_CHUNK, n - start)
-                if sampler is None:
-                    cond = torch.zeros(size, 0, device=device)
-                else:
-                    vec = sampler.fixed(size, conditions) if conditions else sampler.sample_original(size, rng)
-                    cond = torch.from_numpy(vec).to(device)
-                noise = torch.randn(size, self.params["embedding_dim"], generator=generator, device=device)
-                raw = self.generator_(torch.cat([noise, cond], 1))
-                parts.append(self.layout_.sample(raw, generator=generator))
-        out = SpanSample.concat(parts) if parts else self.layout_.empty_sample()
+
+        def draw(size: int, generator: torch.Generator) -> SpanSample:
+            if sampler is None:
+                cond = torch.zeros(size, 0, device=device)
+            else:
+                vec = sampler.fixed(size, conditions) if conditions else sampler.sample_original(size, rng)
+                cond = torch.from_numpy(vec).to(device)
+            noise = torch.randn(size, self.params["embedding_dim"], generator=generator, device=device)
+            return self.layout_.sample(self.generator_(torch.cat([noise, cond], 1)), generator=generator)
+
+        out = self._sample_chunks(n, rng, draw)
         if conditions:  # the generator was conditioned on the value; the row shows it exactly
             (span_index, code), = conditions.items()
             softmax_in_span_order = sorted(self.layout_.softmax_spans)

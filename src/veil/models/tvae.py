@@ -20,9 +20,8 @@ from .base import Conditions
 from .nn.base import TorchModel
 from .nn.blocks import MLP
 from .nn.heads import SpanLayout
-from .nn.torch_utils import adam_options, build, make_generator
+from .nn.torch_utils import RowBatches, adam_options, build, descend
 
-SAMPLE_CHUNK = 2_048
 SIGMA_RANGE = (0.01, 1.0)
 
 
@@ -60,23 +59,14 @@ class TVAE(TorchModel):
     def fit(self, matrix: np.ndarray, spans: Sequence[Span], *, rng: np.random.Generator,
             callbacks: Sequence[Any] = ()) -> TVAE:
         p = self.params
-        device = self._prepare(matrix, spans)
-        generator = make_generator(rng, device)
-        self._build(spans, {}, device, generator)
+        device, generator = self._start_fit(matrix, spans, rng)
         layout = self.layout_
         data = torch.from_numpy(layout.permute(matrix)).to(device)
         n, batch = data.shape[0], min(p["batch_size"], data.shape[0])
         params = [*self.encoder_.parameters(), *self.decoder_.parameters(), *self.sigma_.parameters()]
         optimizer = torch.optim.Adam(params, lr=p["learning_rate"], weight_decay=p["l2scale"], **adam_options(device))
         k = layout.n_scalar
-        order = {"perm": torch.arange(n, device=device), "pos": n}
-
-        def next_batch() -> torch.Tensor:  # a new permutation of the rows every epoch
-            if order["pos"] >= n:
-                order["perm"], order["pos"] = torch.randperm(n, generator=generator, device=device), 0
-            rows = order["perm"][order["pos"]:order["pos"] + batch]
-            order["pos"] += batch
-            return data[rows]
+        next_batch = RowBatches(data, batch, generator)
 
         def step() -> dict[str, torch.Tensor]:
             x = next_batch()
@@ -90,13 +80,10 @@ class TVAE(TorchModel):
             categorical = layout.total_cross_entropy(raw, x)
             reconstruction = p["loss_factor"] * (gaussian + categorical) / x.shape[0]
             kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp()) / x.shape[0]
-            loss = reconstruction + kl
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss = descend(optimizer, reconstruction + kl)
             with torch.no_grad():
                 sigma.clamp_(*SIGMA_RANGE)
-            return {"loss": loss.detach(), "reconstruction": reconstruction.detach(), "kl": kl.detach()}
+            return {"loss": loss, "reconstruction": reconstruction.detach(), "kl": kl.detach()}
 
         self._run(step, spans, steps_per_epoch=math.ceil(n / batch), monitor="loss", callbacks=callbacks)
         return self
@@ -105,16 +92,12 @@ class TVAE(TorchModel):
         self._check_fitted()
         if conditions:
             raise InvalidDataError("TVAE has no native conditioning; conditional sampling comes with issue 8")
-        device = self.device_
-        generator = make_generator(rng, device)
-        k = self.layout_.n_scalar
-        parts = []
-        with torch.no_grad():
-            for start in range(0, n, SAMPLE_CHUNK):
-                size = min(SAMPLE_CHUNK, n - start)
-                z = torch.randn(size, self.params["embedding_dim"], generator=generator, device=device)
-                raw = self.decoder_(z)
-                noise = torch.randn(size, k, generator=generator, device=device)
-                scalars = (torch.tanh(raw[:, :k]) + noise * self.sigma_.value).clamp(-1.0, 1.0)
-                parts.append(self.layout_.sample(raw, generator=generator, scalars=scalars))
-        return SpanSample.concat(parts) if parts else self.layout_.empty_sample()
+        device, k = self.device_, self.layout_.n_scalar
+
+        def draw(size: int, generator: torch.Generator) -> SpanSample:
+            raw = self.decoder_(torch.randn(size, self.params["embedding_dim"], generator=generator, device=device))
+            noise = torch.randn(size, k, generator=generator, device=device)
+            scalars = (torch.tanh(raw[:, :k]) + noise * self.sigma_.value).clamp(-1.0, 1.0)
+            return self.layout_.sample(raw, generator=generator, scalars=scalars)
+
+        return self._sample_chunks(n, rng, draw)

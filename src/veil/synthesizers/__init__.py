@@ -5,11 +5,12 @@ from ..errors import InvalidParameterError
 from ..synthesizer import Synthesizer
 from .autoregressive import AutoregressiveSynthesizer
 from .copula import FastMLPreset, GaussianCopulaSynthesizer
-from .deep import CopulaGANSynthesizer, CTGANSynthesizer, TVAESynthesizer
+from .deep import CopulaGANSynthesizer, CTGANSynthesizer, TableGANSynthesizer, TGANSynthesizer, TVAESynthesizer
 
 REGISTRY: dict[str, type[Synthesizer]] = {
     cls.model_name: cls for cls in (GaussianCopulaSynthesizer, FastMLPreset, CTGANSynthesizer, TVAESynthesizer,
-                                    CopulaGANSynthesizer, AutoregressiveSynthesizer)
+                                    CopulaGANSynthesizer, TableGANSynthesizer, TGANSynthesizer,
+                                    AutoregressiveSynthesizer)
 }
 #: the model of ``veil fit`` and ``veil demo`` when none is named: the best on fidelity and speed
 DEFAULT_MODEL = "autoregressive"
@@ -24,4 +25,5 @@ def synthesizer_class(name: str) -> type[Synthesizer]:
 
 
 __all__ = ["DEFAULT_MODEL", "REGISTRY", "AutoregressiveSynthesizer", "CTGANSynthesizer", "CopulaGANSynthesizer",
-           "FastMLPreset", "GaussianCopulaSynthesizer", "TVAESynthesizer", "synthesizer_class"]
+           "FastMLPreset", "GaussianCopulaSynthesizer", "TGANSynthesizer", "TVAESynthesizer", "TableGANSynthesizer",
+           "synthesizer_class"]

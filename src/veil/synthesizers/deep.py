@@ -143,3 +143,64 @@ class TVAESynthesizer(NeuralSynthesizer):
         self.compress_dims, self.decompress_dims = compress_dims, decompress_dims
         self.l2scale, self.loss_factor = l2scale, loss_factor
         self.verbose, self.device, self.early_stopping_patience = verbose, device, early_stopping_patience
+
+
+class TableGANSynthesizer(NeuralSynthesizer):
+    """table-GAN (Park et al., 2018): DCGAN over rows laid out as square images, with an information loss
+    whose margins ``delta_mean`` and ``delta_sd`` are a privacy knob, and an optional classifier for
+    ``label`` that keeps synthetic labels consistent with the other columns.
+
+    The knobs: with ``delta_mean = delta_sd = 0`` (the default) the generator matches the mean and
+    standard deviation of the discriminator's features on real rows as closely as it can. Raising them
+    (try 0.5 to 2 together) lets the synthetic rows' features drift that far before any penalty, so rows
+    land further from real people (a larger distance to the closest record) at some cost in fidelity.
+    ``label`` names a categorical column (e.g. the target of a downstream model);
+    ``classification_loss=False`` keeps the classifier but stops it from steering the generator.
+    """
+
+    model_name: ClassVar[str] = "tablegan"
+    model_class: ClassVar[type] = _LazyClass("..models.tablegan", "TableGAN")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "channels": POSITIVE_INT, "learning_rate": POSITIVE_FLOAT, "l2scale": NON_NEGATIVE_FLOAT,
+        "delta_mean": NON_NEGATIVE_FLOAT, "delta_sd": NON_NEGATIVE_FLOAT,
+        "label": [P.NONE, P.InstanceOf((str,), "a column name")], "classification_loss": P.BOOL,
+    }
+
+    def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
+                 enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
+                 epochs: int = 300, batch_size: int = 500, embedding_dim: int = 100, channels: int = 64,
+                 learning_rate: float = 2e-4, l2scale: float = 1e-5, delta_mean: float = 0.0, delta_sd: float = 0.0,
+                 label: str | None = None, classification_loss: bool = True, verbose: bool = False,
+                 device: str = "auto", early_stopping_patience: int | None = None):
+        super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
+                         enforce_rounding=enforce_rounding, locale=locale, seed=seed)
+        self.epochs, self.batch_size, self.embedding_dim, self.channels = epochs, batch_size, embedding_dim, channels
+        self.learning_rate, self.l2scale = learning_rate, l2scale
+        self.delta_mean, self.delta_sd = delta_mean, delta_sd
+        self.label, self.classification_loss = label, classification_loss
+        self.verbose, self.device, self.early_stopping_patience = verbose, device, early_stopping_patience
+
+
+class TGANSynthesizer(NeuralSynthesizer):
+    """TGAN (Xu & Veeramachaneni, 2018): an LSTM generator with attention that writes a row one column at a
+    time, a discriminator with minibatch discrimination, and KL terms on the category frequencies."""
+
+    model_name: ClassVar[str] = "tgan"
+    model_class: ClassVar[type] = _LazyClass("..models.tgan", "TGAN")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "generator_dim": POSITIVE_INT, "feature_dim": POSITIVE_INT, "discriminator_dim": LAYER_SIZES,
+        "learning_rate": POSITIVE_FLOAT, "l2scale": NON_NEGATIVE_FLOAT, "noise": P.Interval(float, 0, 1),
+    }
+
+    def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
+                 enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
+                 epochs: int = 100, batch_size: int = 200, embedding_dim: int = 200, generator_dim: int = 100,
+                 feature_dim: int = 100, discriminator_dim: Sequence[int] = (100,), learning_rate: float = 1e-3,
+                 l2scale: float = 1e-5, noise: float = 0.2, verbose: bool = False, device: str = "auto",
+                 early_stopping_patience: int | None = None):
+        super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
+                         enforce_rounding=enforce_rounding, locale=locale, seed=seed)
+        self.epochs, self.batch_size, self.embedding_dim = epochs, batch_size, embedding_dim
+        self.generator_dim, self.feature_dim, self.discriminator_dim = generator_dim, feature_dim, discriminator_dim
+        self.learning_rate, self.l2scale, self.noise = learning_rate, l2scale, noise
+        self.verbose, self.device, self.early_stopping_patience = verbose, device, early_stopping_patience

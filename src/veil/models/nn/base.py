@@ -9,10 +9,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...encode.spans import Span
+from ...encode.spans import Span, SpanSample
 from ...errors import InvalidDataError, NotFittedError
 from .loop import EarlyStopping, Step, train
-from .torch_utils import load_module_arrays, module_arrays, resolve_device
+from .torch_utils import load_module_arrays, make_generator, module_arrays, resolve_device
+
+#: rows generated per forward pass when sampling (bounds memory)
+SAMPLE_CHUNK = 2_048
 
 
 class TorchModel:
@@ -22,8 +25,9 @@ class TorchModel:
     name: ClassVar[str] = ""
     #: parameter name -> default
     defaults: ClassVar[dict[str, Any]] = {}
-    #: attribute names of the fitted networks that are saved
-    networks: ClassVar[tuple[str, ...]] = ()
+    #: attribute names of the fitted networks that are saved (``_build`` may narrow it per instance, as
+    #: table-GAN does when it has no classifier)
+    networks: tuple[str, ...] = ()
     #: run sampling chunks two at a time on a CPU (see :meth:`map_chunks`); worth it where the network is
     #: small next to the random draws and decoding around it
     chunks_side_by_side: ClassVar[bool] = False
@@ -62,6 +66,14 @@ class TorchModel:
             raise InvalidDataError("the encoded matrix holds NaN or infinite values")
         return resolve_device(self.params.get("device"))
 
+    def _start_fit(self, matrix: np.ndarray, spans: Sequence[Span], rng: np.random.Generator,
+                   extra: Mapping[str, Any] | None = None) -> tuple[torch.device, torch.Generator]:
+        """Check the matrix, build the networks on the training device; that device and a generator on it."""
+        device = self._prepare(matrix, spans)
+        generator = make_generator(rng, device)
+        self._build(spans, extra or {}, device, generator)
+        return device, generator
+
     def _run(self, step: Step, spans: Sequence[Span], *, steps_per_epoch: int, monitor: str,
              callbacks: Sequence[Any]) -> None:
         """Train every network with the shared loop (early stopping on ``monitor`` when asked), then
@@ -98,6 +110,15 @@ class TorchModel:
                 return iter(list(pool.map(lambda task: fn(*task), tasks)))
         finally:
             torch.set_num_threads(threads)
+
+    def _sample_chunks(self, n: int, rng: np.random.Generator,
+                       draw: Callable[[int, torch.Generator], SpanSample]) -> SpanSample:
+        """``n`` rows as ``draw(size, generator)`` of at most :data:`SAMPLE_CHUNK` rows each (bounding memory),
+        without gradients, from one generator seeded by ``rng``."""
+        generator = make_generator(rng, self.device_)
+        with torch.no_grad():
+            parts = [draw(min(SAMPLE_CHUNK, n - start), generator) for start in range(0, n, SAMPLE_CHUNK)]
+        return SpanSample.concat(parts) if parts else self.layout_.empty_sample()
 
     def _check_fitted(self) -> None:
         if self.spans_ is None:
@@ -137,7 +158,7 @@ class TorchModel:
         generator = torch.Generator(device=device)
         generator.manual_seed(0)  # only fills weights that the saved arrays then replace
         model._build(spans, config.get("extra", {}), device, generator)
-        for name in cls.networks:
+        for name in model.networks:
             load_module_arrays(getattr(model, name), arrays, name)
             getattr(model, name).eval()
         model.spans_ = spans

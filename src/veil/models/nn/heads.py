@@ -99,6 +99,31 @@ class SpanLayout:
             parts += [torch.softmax(block, dim=-1).reshape(raw.shape[0], -1) for block in self._blocks(noisy, offset=k)]
         return torch.cat(parts, dim=1)
 
+    def softmax(self, raw: torch.Tensor) -> torch.Tensor:
+        """Tanh on scalars and a plain softmax on every softmax span (no Gumbel noise)."""
+        k = self.n_scalar
+        return torch.cat([torch.tanh(raw[:, :k]),
+                          *[torch.softmax(block, dim=-1).reshape(raw.shape[0], -1) for block in self._blocks(raw, k)]],
+                         dim=1)
+
+    def smooth(self, rows: torch.Tensor, noise: float, generator: torch.Generator) -> torch.Tensor:
+        """Rows (layout order) whose one-hot spans get uniform noise in [0, ``noise``) on every entry and
+        are renormalised to sum to 1 (TGAN's smoothing of real one-hot vectors); scalars unchanged."""
+        k = self.n_scalar
+        if not self.groups or noise <= 0:
+            return rows
+        soft = rows[:, k:] + noise * torch.rand(rows[:, k:].shape, generator=generator, device=rows.device,
+                                                dtype=rows.dtype)
+        sums = soft @ self._span_sum.to(rows.dtype)
+        return torch.cat([rows[:, :k], soft / sums.index_select(1, self._span_of_column)], dim=1)
+
+    def marginal_kl(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """Sum over softmax spans of KL(real batch's mean one-hot || fake batch's mean probabilities):
+        how far the fake batch's category frequencies are from the real batch's (TGAN's extra loss)."""
+        k = self.n_scalar
+        p, q = real[:, k:].mean(0).clamp_min(1e-8), fake[:, k:].mean(0).clamp_min(1e-8)
+        return (p * (p.log() - q.log())).sum()
+
     def sample(self, raw: torch.Tensor, *, generator: torch.Generator, temperature: float = 1.0,
                scalars: torch.Tensor | None = None) -> SpanSample:
         """Sampling-time output: one entry drawn per softmax span (inverse CDF, one uniform per span),

@@ -54,11 +54,11 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default initialisation (uniform in +-1/sqrt(fan_in)), drawn from ``generator``."""
     with torch.no_grad():
         for sub in module.modules():
-            if isinstance(sub, (nn.BatchNorm1d, nn.LayerNorm)):
+            if isinstance(sub, (nn.modules.batchnorm._BatchNorm, nn.LayerNorm)):
                 if getattr(sub, "weight", None) is not None:
                     sub.weight.fill_(1.0)
                     sub.bias.zero_()
-                if isinstance(sub, nn.BatchNorm1d):
+                if isinstance(sub, nn.modules.batchnorm._BatchNorm):
                     sub.reset_running_stats()
                 continue
             for _, param in sub.named_parameters(recurse=False):
@@ -77,6 +77,25 @@ def _fan_in(module: nn.Module, param: torch.Tensor) -> int:
     if param.dim() >= 2:
         return int(param.shape[1])
     return int(param.shape[0])
+
+
+class RowBatches:
+    """Batches of ``batch`` rows of ``data``, through a new random permutation of the rows on every pass;
+    ``full_only`` skips a pass's last, smaller batch (batch norm needs more than one row)."""
+
+    def __init__(self, data: torch.Tensor, batch: int, generator: torch.Generator, *, full_only: bool = False):
+        self.data, self.batch, self.generator = data, min(batch, data.shape[0]), generator
+        self.order = torch.arange(data.shape[0], device=data.device)
+        self.position = data.shape[0]
+        self.end = data.shape[0] - self.batch + 1 if full_only else data.shape[0]
+
+    def __call__(self) -> torch.Tensor:
+        n = self.data.shape[0]
+        if self.position >= self.end:
+            self.order, self.position = torch.randperm(n, generator=self.generator, device=self.data.device), 0
+        rows = self.order[self.position:self.position + self.batch]
+        self.position += self.batch
+        return self.data[rows]
 
 
 def dropout(x: torch.Tensor, p: float, generator: torch.Generator, training: bool) -> torch.Tensor:
@@ -104,6 +123,21 @@ def load_module_arrays(module: nn.Module, arrays: Mapping[str, np.ndarray], pref
         if tuple(value.shape) != tuple(expected[key].shape):
             raise ValueError(f"the saved state of {prefix} does not match its network")
     module.load_state_dict(state)
+
+
+def adam(module: nn.Module, device: torch.device, *, lr: float, betas: tuple[float, float],
+         weight_decay: float) -> torch.optim.Optimizer:
+    """Adam over ``module``'s parameters, fused where the device has the kernel."""
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, weight_decay=weight_decay,
+                            **adam_options(device))
+
+
+def descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> torch.Tensor:
+    """One gradient step of ``optimizer`` on ``loss``; the loss, detached (for the history)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
 
 
 def adam_options(device: torch.device) -> dict[str, bool]:
