@@ -1,4 +1,5 @@
-"""On a GPU machine: train CTGAN and TVAE on CUDA, save, and load + sample in a CPU-only process.
+"""On a GPU machine: train CTGAN, TVAE and the autoregressive model on CUDA, save, and load + sample in a
+CPU-only process.
 
     python benchmarks/gpu_check.py TRAIN.csv OUTDIR
 """
@@ -16,7 +17,7 @@ train_path, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
 train = veil.read_table(train_path)
 report = {}
-for cls in (veil.CTGANSynthesizer, veil.TVAESynthesizer):
+for cls in (veil.CTGANSynthesizer, veil.TVAESynthesizer, veil.AutoregressiveSynthesizer):
     synth = cls(epochs=5, device="cuda")
     t0 = time.perf_counter()
     synth.fit(train)

@@ -8,7 +8,6 @@ from sklearn.tree import DecisionTreeClassifier
 
 import veil
 from veil import InvalidParameterError, TableGANSynthesizer, TGANSynthesizer
-from veil.metrics.privacy import distance_to_closest_record
 
 
 def people_table(n: int, seed: int) -> pd.DataFrame:
@@ -35,21 +34,17 @@ def holdout():
 SMALL = {"epochs": 12, "batch_size": 100, "channels": 8}
 
 
-def test_tablegan_privacy_knob_moves_rows_away_from_the_real_ones(train, holdout):
-    """With margins above the feature gaps that the model with margins 0 ends on, the information loss
-    never acts, and the synthetic rows sit further from the training rows (median distance to the closest
-    one). A hinge's gradient does not depend on its margin while it acts, so the model changes only for
-    margins near the gaps; there, at this small budget, training noise outweighs the effect."""
-    medians, gaps = [], None
-    for scale in (0.0, 3.0):
-        deltas = {"delta_mean": 0.0, "delta_sd": 0.0} if gaps is None else \
-            {"delta_mean": scale * gaps["mean_gap"], "delta_sd": scale * gaps["sd_gap"]}
-        synth = TableGANSynthesizer(seed=0, **deltas, **SMALL).fit(train)
-        gaps = gaps or synth.loss_history_.iloc[-1].to_dict()
-        synthetic = synth.sample(1_500, seed=0)
-        medians.append(distance_to_closest_record(train, synthetic, holdout, synth.metadata_)["median_dcr_synthetic"])
-    assert (synth.loss_history_["information"] == 0).all()  # the largest margins switch the loss off
-    assert medians[0] < medians[1], medians
+def test_tablegan_margins_switch_the_information_loss_off_above_the_feature_gaps(train):
+    """With margins 0 the information loss acts on every epoch; with margins three times the feature gaps
+    that model ends on, it never does. (Its effect on the distance to the closest record is measured on
+    Adult by benchmarks/paper_gans.py: on this small table it is within training noise.)"""
+    free = TableGANSynthesizer(seed=0, **SMALL).fit(train)
+    assert (free.loss_history_["information"] > 0).all()
+    gaps = free.loss_history_.iloc[-1]
+    loose = TableGANSynthesizer(seed=0, delta_mean=3 * gaps["mean_gap"], delta_sd=3 * gaps["sd_gap"],
+                                **SMALL).fit(train)
+    assert (loose.loss_history_["information"] == 0).all()
+    assert not free.sample(200, seed=0).equals(loose.sample(200, seed=0))
 
 
 def label_agreement(train: pd.DataFrame, synthetic: pd.DataFrame, label: str) -> float:

@@ -18,7 +18,9 @@ from the paper over veil's shared encoder.
   discriminator predicts the label from a row whose label is removed (zeroed). It learns on real rows
   with the loss ``E|label(x) - C(remove(x))|``; the generator pays the same loss on its own rows, so
   that their labels agree with what their other columns say.
-* Each step trains D, then C, then G, as in the paper (Adam, lr 2e-4, betas (0.5, 0.999)).
+* Each step trains D, then C, then G, as in the paper (Adam, lr 2e-4, betas (0.5, 0.999)); G takes
+  ``generator_steps`` updates (2, as the DCGAN code table-GAN's authors built on does, so that D does
+  not win outright).
 """
 from __future__ import annotations
 
@@ -79,6 +81,7 @@ class TableGAN(TorchModel):
     defaults: ClassVar[dict[str, Any]] = {
         "embedding_dim": 100, "channels": 64, "batch_size": 500, "epochs": 300, "learning_rate": 2e-4,
         "l2scale": 1e-5, "delta_mean": 0.0, "delta_sd": 0.0, "label": None, "classification_loss": True,
+        "generator_steps": 2,
         "device": "auto", "early_stopping_patience": None,
     }
     networks = ("generator_", "discriminator_", "classifier_")
@@ -126,11 +129,31 @@ class TableGAN(TorchModel):
         real_stats, fake_stats = _FeatureStatistics(), _FeatureStatistics()
         delta_mean, delta_sd = p["delta_mean"], p["delta_sd"]
 
+        def generate(n: int) -> torch.Tensor:
+            noise = torch.randn(n, p["embedding_dim"], generator=generator, device=device)
+            return self._square(layout.activate(self.generator_(noise)[:, :layout.width], tau=GUMBEL_TAU,
+                                                generator=generator))
+
+        def update_generator(fake: torch.Tensor, mean_real: torch.Tensor, sd_real: torch.Tensor) -> dict:
+            """G: fool D, match D's feature statistics up to the deltas, agree with C."""
+            self.discriminator_.requires_grad_(False)
+            fake_logit, fake_features = self.discriminator_(fake)
+            self.discriminator_.requires_grad_(True)
+            mean_fake, sd_fake = fake_stats.track(fake_features)
+            mean_gap = torch.linalg.vector_norm(mean_real - mean_fake)
+            sd_gap = torch.linalg.vector_norm(sd_real - sd_fake)
+            information = torch.relu(mean_gap - delta_mean) + torch.relu(sd_gap - delta_sd)
+            loss_g = fooled_loss(fake_logit) + information
+            if classify and p["classification_loss"]:
+                self.classifier_.requires_grad_(False)
+                loss_g = loss_g + self._label_loss(fake)
+                self.classifier_.requires_grad_(True)
+            return {"generator": descend(opt_g, loss_g), "information": information.detach(),
+                    "mean_gap": mean_gap.detach(), "sd_gap": sd_gap.detach()}
+
         def step() -> dict[str, torch.Tensor]:
             real = real_rows()
-            noise = torch.randn(real.shape[0], p["embedding_dim"], generator=generator, device=device)
-            raw = self.generator_(noise)[:, :layout.width]
-            fake = self._square(layout.activate(raw, tau=GUMBEL_TAU, generator=generator))
+            fake = generate(real.shape[0])
             # D: real rows -> 1, generated rows -> 0
             real_logit, real_features = self.discriminator_(real)
             fake_logit, _ = self.discriminator_(fake.detach())
@@ -138,22 +161,9 @@ class TableGAN(TorchModel):
             # C: the label of real rows from their other columns
             if classify:
                 losses["classifier"] = descend(opt_c, self._label_loss(real))
-            # G: fool D, match D's feature statistics up to the deltas, agree with C
-            self.discriminator_.requires_grad_(False)
-            fake_logit, fake_features = self.discriminator_(fake)
             mean_real, sd_real = real_stats.track(real_features.detach())
-            mean_fake, sd_fake = fake_stats.track(fake_features)
-            mean_gap = torch.linalg.vector_norm(mean_real - mean_fake)
-            sd_gap = torch.linalg.vector_norm(sd_real - sd_fake)
-            information = torch.relu(mean_gap - delta_mean) + torch.relu(sd_gap - delta_sd)
-            loss_g = fooled_loss(fake_logit) + information
-            self.discriminator_.requires_grad_(True)
-            if classify and p["classification_loss"]:
-                self.classifier_.requires_grad_(False)
-                loss_g = loss_g + self._label_loss(fake)
-                self.classifier_.requires_grad_(True)
-            losses.update(generator=descend(opt_g, loss_g), information=information.detach(),
-                          mean_gap=mean_gap.detach(), sd_gap=sd_gap.detach())
+            for i in range(p["generator_steps"]):
+                losses.update(update_generator(fake if i == 0 else generate(real.shape[0]), mean_real, sd_real))
             return losses
 
         batch = min(p["batch_size"], matrix.shape[0])

@@ -152,8 +152,8 @@ class TableGANSynthesizer(NeuralSynthesizer):
 
     The knobs: with ``delta_mean = delta_sd = 0`` (the default) the generator matches the mean and
     standard deviation of the discriminator's features on real rows as closely as it can. Raising them
-    (try 0.5 to 2 together) lets the synthetic rows' features drift that far before any penalty, so rows
-    land further from real people (a larger distance to the closest record) at some cost in fidelity.
+    lets the synthetic rows' features drift that far before any penalty (the paper's privacy knob). They
+    act only near the gaps that ``loss_history_`` records (``mean_gap``, ``sd_gap``).
     ``label`` names a categorical column (e.g. the target of a downstream model);
     ``classification_loss=False`` keeps the classifier but stops it from steering the generator.
     """
@@ -164,20 +164,21 @@ class TableGANSynthesizer(NeuralSynthesizer):
         "channels": POSITIVE_INT, "learning_rate": POSITIVE_FLOAT, "l2scale": NON_NEGATIVE_FLOAT,
         "delta_mean": NON_NEGATIVE_FLOAT, "delta_sd": NON_NEGATIVE_FLOAT,
         "label": [P.NONE, P.InstanceOf((str,), "a column name")], "classification_loss": P.BOOL,
+        "generator_steps": POSITIVE_INT,
     }
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
                  enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
                  epochs: int = 300, batch_size: int = 500, embedding_dim: int = 100, channels: int = 64,
                  learning_rate: float = 2e-4, l2scale: float = 1e-5, delta_mean: float = 0.0, delta_sd: float = 0.0,
-                 label: str | None = None, classification_loss: bool = True, verbose: bool = False,
-                 device: str = "auto", early_stopping_patience: int | None = None):
+                 label: str | None = None, classification_loss: bool = True, generator_steps: int = 2,
+                 verbose: bool = False, device: str = "auto", early_stopping_patience: int | None = None):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding, locale=locale, seed=seed)
         self.epochs, self.batch_size, self.embedding_dim, self.channels = epochs, batch_size, embedding_dim, channels
         self.learning_rate, self.l2scale = learning_rate, l2scale
         self.delta_mean, self.delta_sd = delta_mean, delta_sd
-        self.label, self.classification_loss = label, classification_loss
+        self.label, self.classification_loss, self.generator_steps = label, classification_loss, generator_steps
         self.verbose, self.device, self.early_stopping_patience = verbose, device, early_stopping_patience
 
 
