@@ -273,3 +273,13 @@ def test_minibatch_discrimination_sees_a_collapsed_batch():
         closeness_varied, closeness_collapsed = layer(varied)[:, 4:], layer(collapsed)[:, 4:]
         torch.testing.assert_close(closeness_collapsed, torch.full((8, 5), 7.0))  # 7 identical neighbours
         assert float(closeness_varied.max()) < 7.0 and layer(varied)[:, :4].equal(varied)
+
+
+def test_most_likely_takes_the_largest_entry_of_each_span():
+    layout = SpanLayout(SPANS)
+    raw = torch.randn(40, layout.width, generator=torch.Generator().manual_seed(3))
+    sample = layout.most_likely(raw)
+    encoder_order = layout.unpermute(raw).numpy()
+    expected = [encoder_order[:, start:start + width].argmax(1) for start, width in ((1, 3), (4, 2), (6, 2), (9, 4))]
+    np.testing.assert_array_equal(sample.codes, np.stack(expected, axis=1))
+    np.testing.assert_allclose(sample.scalars, np.tanh(encoder_order[:, [0, 8]]), rtol=1e-6)

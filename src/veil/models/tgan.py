@@ -14,6 +14,11 @@ written from the paper over veil's shared encoder.
   before, with batch norm and LeakyReLU; a sigmoid output.
 * Generator loss: the usual -log D(G(z)), plus the KL divergence between the real and the generated
   batch's frequencies of every category and mode vector.
+* Sampling takes the largest entry of each softmax output, as TGAN's own code does. The generator learns
+  to imitate smoothed one-hot vectors, in which a wide category's true entry holds only a fifth of the
+  mass (42 countries: 1.1 against about 4.2 of noise); drawing from such outputs would spread rows over
+  every category (on Adult, native-country's frequencies were 0.64 away from the real ones in total
+  variation).
 * Adam (lr 1e-3, betas (0.5, 0.9)) with L2 weight decay 1e-5, batches of 200, as TGAN's own settings.
 """
 from __future__ import annotations
@@ -132,7 +137,7 @@ class TGAN(TorchModel):
         if conditions:
             raise InvalidDataError("TGAN has no native conditioning; conditional sampling comes with issue 8")
 
-        def draw(size: int, generator: torch.Generator) -> SpanSample:
-            return self.layout_.sample(self._generate(size, generator)[0], generator=generator)
+        def draw(size: int, generator: torch.Generator) -> SpanSample:  # argmax: see the module docstring
+            return self.layout_.most_likely(self._generate(size, generator)[0])
 
         return self._sample_chunks(n, rng, draw)

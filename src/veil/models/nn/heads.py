@@ -143,6 +143,15 @@ class SpanLayout:
                  else torch.zeros(raw.shape[0], 0, dtype=torch.long, device=raw.device))
         return SpanSample(values.detach().cpu().numpy(), codes.cpu().numpy())
 
+    def most_likely(self, raw: torch.Tensor) -> SpanSample:
+        """The largest entry of every softmax span and tanh of the scalars, as a :class:`SpanSample` (for
+        models trained against smoothed one-hot rows, whose outputs keep the true entry on top but
+        spread the rest over the others: drawing from them would scatter the categories)."""
+        choices = [block.argmax(dim=-1) for block in self._blocks(raw[:, self.n_scalar:], offset=self.n_scalar)]
+        codes = (torch.cat(choices, dim=1).index_select(1, self._codes_order) if choices
+                 else torch.zeros(raw.shape[0], 0, dtype=torch.long, device=raw.device))
+        return SpanSample(torch.tanh(raw[:, :self.n_scalar]).cpu().numpy(), codes.cpu().numpy())
+
     def empty_sample(self) -> SpanSample:
         """A sample of no rows."""
         return SpanSample(np.zeros((0, self.n_scalar), dtype=np.float32),
