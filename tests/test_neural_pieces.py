@@ -39,6 +39,23 @@ def test_activate_gives_probabilities_per_span_and_bounded_scalars():
         assert (out[:, start:start + width] >= 0).all()
 
 
+def test_hard_activate_is_exactly_one_hot_with_the_soft_gradient():
+    layout = SpanLayout(SPANS)
+    raw = (torch.randn(64, layout.width, generator=torch.Generator().manual_seed(0)) * 5).requires_grad_()
+    hard = layout.activate(raw, tau=0.2, generator=torch.Generator().manual_seed(1), hard=True)
+    soft = layout.activate(raw, tau=0.2, generator=torch.Generator().manual_seed(1))
+    ones = layout.unpermute(hard.detach())
+    for start, width in ((1, 3), (4, 2), (6, 2), (9, 4)):
+        block = ones[:, start:start + width]
+        assert set(block.unique().tolist()) <= {0.0, 1.0} and (block.sum(1) == 1).all()
+        # the one is where the soft sample (same Gumbel draw) is largest
+        assert (block.argmax(1) == layout.unpermute(soft.detach())[:, start:start + width].argmax(1)).all()
+    weights = torch.randn(layout.width, generator=torch.Generator().manual_seed(2))
+    (grad_hard,) = torch.autograd.grad((hard * weights).sum(), raw)
+    (grad_soft,) = torch.autograd.grad((soft * weights).sum(), raw)
+    torch.testing.assert_close(grad_hard, grad_soft)  # straight-through: the soft sample's gradient
+
+
 def test_sample_gives_one_hot_draws_that_follow_the_softmax():
     layout = SpanLayout([Span("category", 3, "x")])
     raw = torch.log(torch.tensor([[0.2, 0.3, 0.5]])).repeat(40_000, 1)

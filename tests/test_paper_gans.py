@@ -35,16 +35,43 @@ SMALL = {"epochs": 12, "batch_size": 100, "channels": 8}
 
 
 def test_tablegan_margins_switch_the_information_loss_off_above_the_feature_gaps(train):
-    """With margins 0 the information loss acts on every epoch; with margins three times the feature gaps
-    that model ends on, it never does. (Its effect on the distance to the closest record is measured on
+    """With margins 0 the information loss acts on every epoch; with margins three times the largest feature
+    gaps that model saw, it never does. (Its effect on the distance to the closest record is measured on
     Adult by benchmarks/paper_gans.py: on this small table it is within training noise.)"""
     free = TableGANSynthesizer(seed=0, **SMALL).fit(train)
     assert (free.loss_history_["information"] > 0).all()
-    gaps = free.loss_history_.iloc[-1]
+    gaps = free.loss_history_.max()
     loose = TableGANSynthesizer(seed=0, delta_mean=3 * gaps["mean_gap"], delta_sd=3 * gaps["sd_gap"],
                                 **SMALL).fit(train)
     assert (loose.loss_history_["information"] == 0).all()
     assert not free.sample(200, seed=0).equals(loose.sample(200, seed=0))
+
+
+@pytest.mark.slow
+def test_tablegan_wider_margins_keep_synthetic_rows_further_from_the_train_rows(train, holdout):
+    """The privacy knob: margins 0, the median and the largest feature gaps of the margin-0 model (per
+    epoch; the information loss acts always, about half the time, almost never) raise the median distance to the closest
+    train row, averaged over three seeds (per seed it held in 3 of 5; the effect is of the order of the
+    seed-to-seed spread, so one seed alone does not show it)."""
+    from veil.metrics.privacy import distance_to_closest_record
+
+    small = {**SMALL, "epochs": 30}
+    medians: dict[str, list[float]] = {"zero": [], "median": [], "largest": []}
+    for seed in (0, 1, 2):
+        free = TableGANSynthesizer(seed=seed, **small).fit(train)
+        gaps = free.loss_history_
+        models = {"zero": free,
+                  "median": TableGANSynthesizer(seed=seed, delta_mean=gaps["mean_gap"].median(),
+                                                delta_sd=gaps["sd_gap"].median(), **small).fit(train),
+                  "largest": TableGANSynthesizer(seed=seed, delta_mean=gaps["mean_gap"].max(),
+                                                 delta_sd=gaps["sd_gap"].max(), **small).fit(train)}
+        for name, synth in models.items():
+            dcr = distance_to_closest_record(train, synth.sample(1_500, seed=0), holdout, synth.metadata_)
+            medians[name].append(dcr["median_dcr_synthetic"])
+        information = {name: synth.loss_history_["information"].mean() for name, synth in models.items()}
+        assert information["zero"] > information["median"] > 20 * information["largest"], information
+    mean = {name: float(np.mean(values)) for name, values in medians.items()}
+    assert mean["zero"] < mean["median"] < mean["largest"], medians
 
 
 def label_agreement(train: pd.DataFrame, synthetic: pd.DataFrame, label: str) -> float:
@@ -57,12 +84,17 @@ def label_agreement(train: pd.DataFrame, synthetic: pd.DataFrame, label: str) ->
 
 
 def test_tablegan_classifier_keeps_labels_consistent_with_the_other_columns(train):
-    shares = {}
+    """``band`` follows from ``hours``: with the classification loss more synthetic rows carry the band
+    their hours give (by a tree trained on the real rows), and C finds G's labels closer to its own."""
+    shares, disagreement = {}, {}
     for with_loss in (False, True):
-        synth = TableGANSynthesizer(label="band", classification_loss=with_loss, seed=0, **SMALL).fit(train)
+        synth = TableGANSynthesizer(label="band", classification_loss=with_loss, seed=0,
+                                    **{**SMALL, "epochs": 30}).fit(train)
         shares[with_loss] = label_agreement(train, synth.sample(2_000, seed=0), "band")
+        disagreement[with_loss] = synth.loss_history_["label_disagreement"].iloc[-3:].mean()
         assert "classifier" in synth.loss_history_.columns  # C trains either way; only its pull on G differs
-    assert shares[True] >= shares[False], shares
+    assert shares[True] > shares[False] + 0.03, shares  # 0.70 against 0.64 when written
+    assert disagreement[True] < disagreement[False], disagreement
 
 
 def test_tablegan_label_must_be_a_categorical_column(train):

@@ -31,7 +31,6 @@ import torch
 from torch import nn
 
 from ..encode.spans import Span, SpanSample
-from ..errors import InvalidDataError
 from .base import Conditions
 from .nn.base import TorchModel
 from .nn.blocks import DiversityCritic
@@ -133,9 +132,7 @@ class TGAN(TorchModel):
         return self
 
     def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> SpanSample:
-        self._check_fitted()
-        if conditions:
-            raise InvalidDataError("TGAN has no native conditioning; conditional sampling comes with issue 8")
+        self._check_unconditional(conditions)
 
         def draw(size: int, generator: torch.Generator) -> SpanSample:  # argmax: see the module docstring
             return self.layout_.most_likely(self._generate(size, generator)[0])

@@ -15,7 +15,6 @@ import torch
 from torch import nn
 
 from ..encode.spans import Span, SpanSample
-from ..errors import InvalidDataError
 from .base import Conditions
 from .nn.base import TorchModel
 from .nn.blocks import MLP
@@ -89,9 +88,7 @@ class TVAE(TorchModel):
         return self
 
     def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> SpanSample:
-        self._check_fitted()
-        if conditions:
-            raise InvalidDataError("TVAE has no native conditioning; conditional sampling comes with issue 8")
+        self._check_unconditional(conditions)
         device, k = self.device_, self.layout_.n_scalar
 
         def draw(size: int, generator: torch.Generator) -> SpanSample:

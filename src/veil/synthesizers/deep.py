@@ -159,6 +159,7 @@ class TableGANSynthesizer(NeuralSynthesizer):
     """
 
     model_name: ClassVar[str] = "tablegan"
+    numerical: ClassVar[str] = "quantile"  # one value per number in [-1, 1], as the paper (see the model)
     model_class: ClassVar[type] = _LazyClass("..models.tablegan", "TableGAN")
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "channels": POSITIVE_INT, "learning_rate": POSITIVE_FLOAT, "l2scale": NON_NEGATIVE_FLOAT,
@@ -169,7 +170,7 @@ class TableGANSynthesizer(NeuralSynthesizer):
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
                  enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
-                 epochs: int = 300, batch_size: int = 500, embedding_dim: int = 100, channels: int = 64,
+                 epochs: int = 20, batch_size: int = 500, embedding_dim: int = 100, channels: int = 16,
                  learning_rate: float = 2e-4, l2scale: float = 1e-5, delta_mean: float = 0.0, delta_sd: float = 0.0,
                  label: str | None = None, classification_loss: bool = True, generator_steps: int = 2,
                  verbose: bool = False, device: str = "auto", early_stopping_patience: int | None = None):

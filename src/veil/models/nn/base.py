@@ -124,6 +124,13 @@ class TorchModel:
         if self.spans_ is None:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
+    def _check_unconditional(self, conditions: object) -> None:
+        """Fitted, and asked for no conditions (for a model without native conditioning)."""
+        self._check_fitted()
+        if conditions:
+            raise InvalidDataError(f"{type(self).__name__} has no native conditioning; conditional sampling comes "
+                                   "with issue 8")
+
     @property
     def device_(self) -> torch.device:
         first = getattr(self, self.networks[0])

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from ...encode.spans import SOFTMAX_KINDS, Span, SpanSample, span_slices
 
@@ -89,14 +90,21 @@ class SpanLayout:
             yield raw[:, start - offset:start - offset + n * w].reshape(raw.shape[0], n, w)
 
     # ------------------------------------------------------------------ activations
-    def activate(self, raw: torch.Tensor, *, tau: float, generator: torch.Generator) -> torch.Tensor:
+    def activate(self, raw: torch.Tensor, *, tau: float, generator: torch.Generator,
+                 hard: bool = False) -> torch.Tensor:
         """Training-time output: tanh on scalars, Gumbel-softmax (temperature ``tau``) on softmax spans
-        (one Gumbel draw for all of them, then a softmax per span group)."""
+        (one Gumbel draw for all of them, then a softmax per span group). ``hard``: the spans are exact
+        one-hot vectors going forward, their gradient the soft sample's (straight-through)."""
         k = self.n_scalar
         parts = [torch.tanh(raw[:, :k])]
         if self.groups:
             noisy = (raw[:, k:] + _gumbel(raw[:, k:].shape, generator, raw.device, raw.dtype)) / tau
-            parts += [torch.softmax(block, dim=-1).reshape(raw.shape[0], -1) for block in self._blocks(noisy, offset=k)]
+            for block in self._blocks(noisy, offset=k):
+                soft = torch.softmax(block, dim=-1)
+                if hard:
+                    exact = nn.functional.one_hot(soft.argmax(-1), soft.shape[-1]).to(soft.dtype)
+                    soft = exact + (soft - soft.detach())  # exactly one-hot: the bracket is 0
+                parts.append(soft.reshape(raw.shape[0], -1))
         return torch.cat(parts, dim=1)
 
     def softmax(self, raw: torch.Tensor) -> torch.Tensor:
