@@ -290,6 +290,23 @@ def test_minibatch_discrimination_sees_a_collapsed_batch():
         closeness_varied, closeness_collapsed = layer(varied)[:, 4:], layer(collapsed)[:, 4:]
         torch.testing.assert_close(closeness_collapsed, torch.full((8, 5), 7.0))  # 7 identical neighbours
         assert float(closeness_varied.max()) < 7.0 and layer(varied)[:, :4].equal(varied)
+        # two batches in one call: each row is compared with its own batch only
+        torch.testing.assert_close(layer(torch.cat([varied, collapsed]), groups=2),
+                                   torch.cat([layer(varied), layer(collapsed)]))
+
+
+def test_diversity_critic_sees_a_shifted_column_only_beside_real_rows():
+    """Batch norm over generated rows alone removes their mean: a constant shift changes no logit. With
+    the real rows in the same batch it does."""
+    from veil.models.nn.blocks import DiversityCritic
+
+    critic = build(lambda: DiversityCritic(4, (16,)), torch.device("cpu"), torch.Generator().manual_seed(0))
+    real = torch.randn(64, 4, generator=torch.Generator().manual_seed(1))
+    shifted = real + torch.tensor([0.9, 0.0, 0.0, 0.0])
+    with torch.no_grad():
+        torch.testing.assert_close(critic(shifted), critic(real), atol=1e-4, rtol=0)  # alone: blind
+        together = critic(torch.cat([real, shifted]), groups=2)
+        assert (together[64:] - together[:64]).abs().mean() > 0.05
 
 
 def test_most_likely_takes_the_largest_entry_of_each_span():

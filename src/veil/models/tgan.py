@@ -11,7 +11,8 @@ written from the paper over veil's shared encoder.
   previous softmax output, and an attention context: a weighted sum of all earlier LSTM outputs, with
   weights learned per step.
 * Discriminator: an MLP whose layers see minibatch-discrimination (diversity) features of the layer
-  before, with batch norm and LeakyReLU; a sigmoid output.
+  before, with batch norm and LeakyReLU; a sigmoid output. It takes each step's real and generated rows
+  as one batch, so that batch norm cannot hide a shifted column (see ``DiversityCritic``).
 * Generator loss: the usual -log D(G(z)), plus the KL divergence between the real and the generated
   batch's frequencies of every category and mode vector.
 * Sampling takes the largest entry of each softmax output, as TGAN's own code does. The generator learns
@@ -117,10 +118,13 @@ class TGAN(TorchModel):
 
         def step() -> dict[str, torch.Tensor]:
             real = layout.smooth(real_rows(), p["noise"], generator)
-            _, fake = self._generate(real.shape[0], generator)
-            loss_d = descend(opt_d, discriminator_loss(self.discriminator_(real), self.discriminator_(fake.detach())))
+            n = real.shape[0]
+            _, fake = self._generate(n, generator)
+            # D sees real and generated rows in one batch (see DiversityCritic)
+            logits = self.discriminator_(torch.cat([real, fake.detach()]), groups=2)
+            loss_d = descend(opt_d, discriminator_loss(logits[:n], logits[n:]))
             self.discriminator_.requires_grad_(False)
-            fake_logit = self.discriminator_(fake)
+            fake_logit = self.discriminator_(torch.cat([real, fake]), groups=2)[n:]
             self.discriminator_.requires_grad_(True)
             kl = layout.marginal_kl(real, fake)
             return {"generator": descend(opt_g, fooled_loss(fake_logit) + kl), "discriminator": loss_d,

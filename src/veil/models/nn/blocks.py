@@ -146,16 +146,23 @@ class MinibatchDiscrimination(nn.Module):
         self.projection = nn.Linear(in_dim, kernels * kernel_dim, bias=False)
         self.out_dim = in_dim + kernels
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m = self.projection(x).reshape(-1, self.kernels, self.kernel_dim).transpose(0, 1)
-        distance = torch.cdist(m, m, p=1)  # [kernels, batch, batch]; 4x faster than broadcasting
-        closeness = torch.exp(-distance).sum(2).T - 1.0  # minus each row's closeness to itself
-        return torch.cat([x, closeness], dim=1)
+    def forward(self, x: torch.Tensor, groups: int = 1) -> torch.Tensor:
+        """``groups``: ``x`` holds that many equal batches one after the other; rows are compared only
+        with the rows of their own batch."""
+        m = self.projection(x).reshape(groups, -1, self.kernels, self.kernel_dim).transpose(1, 2)
+        distance = torch.cdist(m, m, p=1)  # [groups, kernels, batch, batch]; 4x faster than broadcasting
+        closeness = torch.exp(-distance).sum(3) - 1.0  # minus each row's closeness to itself
+        return torch.cat([x, closeness.transpose(1, 2).reshape(x.shape[0], self.kernels)], dim=1)
 
 
 class DiversityCritic(nn.Module):
     """TGAN's discriminator: an MLP whose every layer is linear, batch norm and LeakyReLU(0.2) over the
-    previous layer with its minibatch-discrimination features appended; a linear output (a logit)."""
+    previous layer with its minibatch-discrimination features appended; a linear output (a logit).
+
+    Give it real and generated rows together (``groups=2``): batch norm over a batch of generated rows
+    alone subtracts that batch's own mean, so a generator whose columns are all shifted goes unseen
+    (TGAN on Adult put capital-gain's scalar at 0.92 against the real 0.00, and four more columns off
+    by 0.3 to 0.9, while the standard deviations matched). Minibatch features stay within each group."""
 
     def __init__(self, in_dim: int, hidden: Sequence[int], kernels: int = 10, kernel_dim: int = 10):
         super().__init__()
@@ -171,8 +178,8 @@ class DiversityCritic(nn.Module):
         self.last_diversity = MinibatchDiscrimination(dim, kernels, kernel_dim)
         self.out = nn.Linear(dim + kernels, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, groups: int = 1) -> torch.Tensor:
         h = self.layers[0](x)
         for diversity, layer in zip(self.diversity, self.layers[1:]):
-            h = layer(diversity(h))
-        return self.out(self.last_diversity(h))
+            h = layer(diversity(h, groups))
+        return self.out(self.last_diversity(h, groups))
