@@ -22,6 +22,7 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 from ._version import __version__
+from .constraints.plan import ConstraintPlan
 from .errors import ModelFileError, VeilError
 from .metadata import Metadata
 from .pii.policies import PeopleShape
@@ -59,6 +60,11 @@ def save(synth: Any, path: str | Path) -> Path:
         "encoder": encoder,
         "model": model,
     }
+    plan = getattr(synth, "constraints_", None)
+    if plan is not None:
+        plan_config, plan_arrays = plan.state()
+        manifest["constraints"] = plan_config
+        arrays.update({f"constraints/{k}": v for k, v in plan_arrays.items()})
     payload = json.dumps(manifest, ensure_ascii=False, allow_nan=False).encode("utf-8")
     # ascontiguousarray turns 0-d arrays into 1-d ones: keep every shape as it is
     tensors = save_arrays({k: np.ascontiguousarray(v).reshape(np.shape(v)) for k, v in arrays.items()})
@@ -139,6 +145,9 @@ def load(path: str | Path):
         synth.columns_ = [str(c) for c in manifest["columns"]]
         synth.fit_rows_ = int(manifest["rows_fitted"])
         synth.resynthesizer_ = ColumnResynthesizer.from_state(manifest["resynthesis"])
+        plan = manifest.get("constraints")
+        synth.constraints_ = None if plan is None else ConstraintPlan.from_state(
+            plan, {k[len("constraints/"):]: v for k, v in arrays.items() if k.startswith("constraints/")})
         people = manifest.get("people")
         synth.people_ = PeopleShape.from_state(people) if people is not None else None
         if manifest["model"] is None:

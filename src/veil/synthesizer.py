@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from . import _params as P
+from .constraints.plan import ConstraintPlan
 from .errors import InvalidDataError, NotFittedError
 from .metadata import Metadata
 from .sample.resynthesis import ColumnResynthesizer
+from .sample.rows import RowSampler
 
 log = logging.getLogger("veil")
 
@@ -104,18 +106,25 @@ class Synthesizer:
         self.columns_ = ([self.people_.column] if self.people_ else []) + [
             c.name for c in metadata if c.effective_policy not in ("drop", "person_id")]
         self.resynthesizer_ = ColumnResynthesizer.fit(metadata, table, locale=self.locale)
-        encoder = self._make_encoder(metadata)
-        model = None
+        encoder = model = plan = None
         if learned:
             prepared = prepare_learned(table, metadata, key=key, person=people[0] if people else None)
             del key
+            if metadata.constraints:
+                plan = ConstraintPlan.fit(metadata.constraints, prepared, metadata,
+                                          enforce_rounding=self.enforce_rounding,
+                                          enforce_min_max_values=self.enforce_min_max_values)
+                prepared = plan.transform(prepared)
+            model_metadata = plan.metadata if plan is not None else metadata
+            encoder = self._make_encoder(model_metadata)
             encoder.fit(prepared, rng=rng)
             matrix = encoder.encode(prepared, rng=rng)
             del prepared
-            model = self._make_model(metadata, encoder.spans)
+            model = self._make_model(model_metadata, encoder.spans)
             model.fit(matrix, encoder.spans, rng=rng, callbacks=callbacks)
         self.metadata_ = metadata
-        self.encoder_ = encoder if learned else None
+        self.constraints_ = plan
+        self.encoder_ = encoder
         self.model_ = model
         self.fit_rows_ = len(table)
         log.info("fitted %s on %d rows x %d columns in %.2fs", type(self).__name__, len(table), len(learned),
@@ -127,12 +136,17 @@ class Synthesizer:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(table) first")
 
     # ------------------------------------------------------------------ sample
-    def sample(self, num_rows: int, *, seed: int | None = None,
-               conditions: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    def sample(self, num_rows: int, *, seed: int | None = None, conditions: Mapping[str, Any] | None = None,
+               where: str | None = None) -> pd.DataFrame:
         """Generate ``num_rows`` new rows. The same seed gives the same table.
 
-        ``conditions`` fixes a categorical column to one of its values (``{"sex": "Female"}``) for models
-        that condition natively (CTGAN, CopulaGAN); every returned row then has that value.
+        Every row keeps the metadata's constraints. ``conditions`` and ``where`` ask for rows on demand:
+        ``conditions`` maps a column to a value (``{"sex": "Female"}``), a list of values, or a range
+        ``(low, high)`` with ``None`` for an open end (``{"age": (60, None)}``: 60 or more); ``where`` is an
+        expression (``"sex == 'Female' and age >= 60"``, see :mod:`veil.constraints.predicate`). Both must
+        hold. Models that can condition natively do (CTGAN's conditional vector, the autoregressive
+        model's seeded columns); the rest of the condition, and every other model, draws rows and keeps
+        those that match.
         """
         self._check_fitted()
         if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows < 0:
@@ -142,27 +156,14 @@ class Synthesizer:
         num_rows = int(num_rows)
         rng = np.random.default_rng(seed)
         parts: dict[str, pd.Series] = {}
-        model_conditions = self._model_conditions(conditions) if conditions else None
+        predicate = self._condition(conditions, where)
         if self.model_ is not None:
-            # chunks bound the memory of the encoded rows; each has its own seed drawn from rng up front,
-            # so the output depends only on the seed, however the model runs the chunks (see map_chunks)
-            sizes = [min(SAMPLE_CHUNK, num_rows - start) for start in range(0, num_rows, SAMPLE_CHUNK)] or [0]
-            seeds = rng.integers(2**63, size=len(sizes))
-
-            def sample_chunk(size: int, chunk_seed: int) -> pd.DataFrame:
-                chunk_rng = np.random.default_rng(chunk_seed)
-                rows = self.model_.sample(size, rng=chunk_rng, conditions=model_conditions)
-                if getattr(self.encoder_, "decode_needs_rng", False):
-                    return self.encoder_.decode(rows, rng=chunk_rng)
-                return self.encoder_.decode(rows)
-
-            map_chunks = getattr(self.model_, "map_chunks", None) or _map_in_order
-            with _system_arrow_allocator():
-                chunks = list(map_chunks(sample_chunk, sizes, seeds))
-                decoded = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-                del chunks
+            sampler = RowSampler(self, predicate)
+            decoded = sampler.sample(num_rows, rng)
             for name in decoded.columns:
                 parts[name] = decoded[name]
+        elif predicate is not None:
+            raise InvalidDataError("this synthesizer learned no column, so it cannot sample on conditions")
         person = None
         if getattr(self, "people_", None) is not None:
             person = self.people_.assign(num_rows, rng)
@@ -171,20 +172,42 @@ class Synthesizer:
         # every part already has the index 0..num_rows-1; copy=False keeps a third copy of the rows away
         return pd.DataFrame({name: parts[name] for name in self.columns_}, copy=False)
 
-    def _model_conditions(self, conditions: Mapping[str, Any]) -> dict[int, int]:
-        """Column -> value conditions as the model sees them: span index -> category code."""
-        if not isinstance(conditions, Mapping):
-            raise InvalidDataError("conditions must be a dict of column name -> value")
-        unknown = [c for c in conditions if c not in self.metadata_]
-        if unknown:
-            raise InvalidDataError(f"conditions name columns that are not in the table: {unknown}; "
-                                   f"the columns are {self.metadata_.names}")
-        locate = getattr(self.encoder_, "category_code", None)
-        many = getattr(self.model_, "conditions_on_many", False)
-        if locate is None or (len(conditions) != 1 and not many):
-            raise InvalidDataError(f"{type(self).__name__} cannot sample on conditions yet; CTGAN and CopulaGAN "
-                                   "condition natively on one categorical column")
-        return dict(locate(column, value) for column, value in conditions.items())
+    def _decode_rows(self, num_rows: int, rng: np.random.Generator,
+                     model_conditions: Mapping[int, Any] | None) -> pd.DataFrame:
+        """``num_rows`` rows of the learned columns straight from the model (constraint transforms
+        reversed and bounds repaired; no row dropped)."""
+        # chunks bound the memory of the encoded rows; each has its own seed drawn from rng up front,
+        # so the output depends only on the seed, however the model runs the chunks (see map_chunks)
+        sizes = [min(SAMPLE_CHUNK, num_rows - start) for start in range(0, num_rows, SAMPLE_CHUNK)] or [0]
+        seeds = rng.integers(2**63, size=len(sizes))
+
+        def sample_chunk(size: int, chunk_seed: int) -> pd.DataFrame:
+            chunk_rng = np.random.default_rng(chunk_seed)
+            rows = self.model_.sample(size, rng=chunk_rng, conditions=model_conditions or None)
+            if getattr(self.encoder_, "decode_needs_rng", False):
+                return self.encoder_.decode(rows, rng=chunk_rng)
+            return self.encoder_.decode(rows)
+
+        map_chunks = getattr(self.model_, "map_chunks", None) or _map_in_order
+        with _system_arrow_allocator():
+            chunks = list(map_chunks(sample_chunk, sizes, seeds))
+            decoded = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+            del chunks
+        plan = getattr(self, "constraints_", None)
+        return plan.reverse(decoded) if plan is not None else decoded
+
+    def _condition(self, conditions: Mapping[str, Any] | None, where: str | None):
+        """The conditions and ``where`` as one parsed predicate over the learned columns (None if neither)."""
+        from .sample.conditions import condition_predicate
+
+        return condition_predicate(self.metadata_, conditions, where)
+
+    def _model_conditions(self, predicate) -> dict[int, Any]:
+        """What the model can condition on natively, as it sees it: span index -> category code. Values
+        the model does not know raise, listing the valid ones."""
+        from .sample.conditions import native_conditions
+
+        return native_conditions(self, predicate)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:

@@ -51,10 +51,11 @@ def codec_from_state(config: dict[str, Any], arrays: Mapping[str, np.ndarray]) -
     return _CODECS[config["kind"]].from_state(config, dict(arrays))
 
 
-def category_code(codec: CategoricalCodec, column: str, value: Any) -> int:
+def category_code(codec: CategoricalCodec, column: str, value: Any, hidden: Any = ()) -> int:
     """The code of ``value`` in a categorical codec: a category of the same type; failing that, the one
     category whose text is ``str(value)`` (so ``"True"`` finds ``True``); missing (``None``/NaN) finds the
-    missing category. Raises :class:`InvalidDataError` naming the column and its valid values."""
+    missing category. Raises :class:`InvalidDataError` naming the column and its valid values, leaving out
+    the codes in ``hidden`` (rare values protected from being shown)."""
     missing = _is_missing(value)
     if missing and codec.missing_code is not None:
         return codec.missing_code
@@ -66,8 +67,12 @@ def category_code(codec: CategoricalCodec, column: str, value: Any) -> int:
         same_text = [i for i, c in enumerate(codec.categories) if not _is_missing(c) and str(c) == str(value)]
         if len(same_text) == 1:
             return same_text[0]
-    known = sorted((c for c in codec.categories if not _is_missing(c)), key=lambda c: (str(c), repr(c)))
+    hidden = set(int(h) for h in hidden)
+    known = sorted((c for i, c in enumerate(codec.categories) if not _is_missing(c) and i not in hidden),
+                   key=lambda c: (str(c), repr(c)))
     valid = ", ".join([repr(c) for c in known] + ["missing"] * (codec.missing_code is not None))
+    if hidden:
+        valid += f" (and {len(hidden)} rare value(s), not shown)"
     shown = "missing values" if missing else f"category {value!r}"
     raise InvalidDataError(f"{column} has no {shown}; valid values: {valid}")
 

@@ -430,6 +430,12 @@ class TokenEncoder:
                                                               else block[:, 0], rng))
         return pd.DataFrame(parts, copy=False)
 
+    def hidden_codes(self, column: str) -> list[int]:
+        """The category codes of ``column`` that share the rare token (never shown in messages)."""
+        self._check_fitted()
+        tokens = self.tokens_[self.columns.index(column)]
+        return [int(c) for c in tokens.rare] if isinstance(tokens, CategoryTokens) else []
+
     def category_code(self, column: str, value: Any) -> tuple[int, int]:
         """(token column, token) of a categorical value, for conditions."""
         self._check_fitted()
@@ -439,7 +445,7 @@ class TokenEncoder:
         codec, tokens = self.codecs_[j], self.tokens_[j]
         if codec.kind != "categorical":
             raise InvalidDataError(f"{column!r} is not categorical; conditions on numbers come with ranges")
-        code = category_code(codec, column, value)
+        code = category_code(codec, column, value, self.hidden_codes(column))
         if isinstance(tokens, CategoryTokens):
             if code in tokens.rare:
                 raise InvalidDataError(f"{column!r} = {value!r} is too rare to condition on: categories seen fewer "

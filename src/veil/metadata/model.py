@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..constraints.rules import Rule, rule_from_dict
 from ..errors import InvalidDataError, raise_all
 from ..pii.kinds import DATE_KINDS, DEFAULT_POLICY, GENERALIZATIONS, PII_KINDS, POLICIES
 
@@ -158,10 +159,12 @@ def _generalization_ok(value: object, allowed: tuple[str, ...]) -> bool:
 
 @dataclass
 class Metadata:
-    """The columns of one table, in order, and its primary key."""
+    """The columns of one table, in order, its primary key, and the rules its rows keep
+    (:mod:`veil.constraints`; add them with :meth:`add_constraint`)."""
 
     columns: list[Column] = field(default_factory=list)
     primary_key: str | None = None
+    constraints: list[Rule] = field(default_factory=list)
 
     # ------------------------------------------------------------------ access
     def __iter__(self) -> Iterator[Column]:
@@ -217,6 +220,15 @@ class Metadata:
         self.primary_key = name
         return self
 
+    def add_constraint(self, *rules: Rule) -> Metadata:
+        """Add rules that every synthetic row must keep (``Inequality("start", "end")``, ...); checked
+        against the columns at once, and against the data at fit (see :meth:`validate`)."""
+        from ..constraints.plan import check_rules
+
+        check_rules(rules, self)
+        self.constraints = list(self.constraints) + list(rules)
+        return self
+
     # ------------------------------------------------------------------ check
     def problems(self) -> list[str]:
         out = []
@@ -228,6 +240,10 @@ class Metadata:
             seen.add(c.name)
         if self.primary_key is not None and self.primary_key not in seen:
             out.append(f"primary key {self.primary_key!r} is not a column of the metadata")
+        if self.constraints and not out:
+            kinds = {c.name: c.modelled_as for c in self.columns if c.learned}
+            for rule in self.constraints:
+                out += rule.problems(kinds) if isinstance(rule, Rule) else [f"{rule!r} is not a constraint"]
         return out
 
     def validate(self, table: pd.DataFrame | None = None) -> None:
@@ -237,12 +253,26 @@ class Metadata:
             from .validate import table_problems
 
             problems += table_problems(self, table)
+            if not problems and self.constraints:
+                problems += [f"{rule} is broken by {count:,} of {len(table):,} rows"
+                             for rule, count in self.constraint_violations(table).items()]
         raise_all(problems, "the metadata does not fit the table" if table is not None else "invalid metadata")
+
+    def constraint_violations(self, table: pd.DataFrame) -> dict[str, int]:
+        """Each constraint that ``table`` breaks, in words, with how many rows break it (never a value)."""
+        from ..constraints.plan import ConstraintPlan
+
+        learned = [c.name for c in self.columns if c.learned and c.name in table.columns]
+        plan = ConstraintPlan.fit(self.constraints, table[learned], self, check=False)
+        return plan.violations(table[learned])
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
-        return {"format": "veil-metadata", "version": FORMAT_VERSION, "primary_key": self.primary_key,
-                "columns": [c.to_dict() for c in self.columns]}
+        out = {"format": "veil-metadata", "version": FORMAT_VERSION, "primary_key": self.primary_key,
+               "columns": [c.to_dict() for c in self.columns]}
+        if self.constraints:
+            out["constraints"] = [r.to_dict() for r in self.constraints]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Metadata:
@@ -257,7 +287,10 @@ class Metadata:
             if not isinstance(item, dict):
                 raise InvalidDataError("each entry of 'columns' must be a JSON object")
             cols.append(Column.from_dict(item))
-        meta = cls(columns=cols, primary_key=data.get("primary_key"))
+        rules = data.get("constraints", [])
+        if not isinstance(rules, list):
+            raise InvalidDataError("'constraints' must be a list of JSON objects")
+        meta = cls(columns=cols, primary_key=data.get("primary_key"), constraints=[rule_from_dict(r) for r in rules])
         meta.validate()
         return meta
 
@@ -285,7 +318,8 @@ class Metadata:
     def subset(self, names: Iterable[str]) -> Metadata:
         keep = set(names)
         return Metadata([c for c in self.columns if c.name in keep],
-                        self.primary_key if self.primary_key in keep else None)
+                        self.primary_key if self.primary_key in keep else None,
+                        [r for r in self.constraints if set(r.columns) <= keep])
 
     def __repr__(self) -> str:
         kinds = ", ".join(f"{c.name}:{c.sdtype}" for c in self.columns)

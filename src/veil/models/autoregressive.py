@@ -140,7 +140,7 @@ class AutoregressiveModel(TorchModel):
     networks: ClassVar[tuple[str, ...]] = ("net_",)
     chunks_side_by_side: ClassVar[bool] = True
     #: conditions may fix any number of columns (they are drawn first)
-    conditions_on_many: ClassVar[bool] = True
+    native_conditions: ClassVar[str] = "many"
     #: sampling temperature (set by the synthesizer around a call)
     temperature: float = 1.0
 

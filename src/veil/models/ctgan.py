@@ -128,6 +128,14 @@ class CTGAN(TorchModel):
         return self
 
     # ------------------------------------------------------------------ sample
+    #: the conditional vector fixes one categorical column
+    native_conditions: ClassVar[str] = "one"
+
+    def condition_spans(self) -> list[int]:
+        """The span indices the conditional vector can fix."""
+        sampler = ConditionalSampler.from_state(self.condition_arrays_)
+        return [] if sampler is None else list(sampler.span_ids)
+
     def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> SpanSample:
         self._check_fitted()
         device = self.device_

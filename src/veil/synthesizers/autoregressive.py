@@ -57,18 +57,18 @@ class AutoregressiveSynthesizer(NeuralSynthesizer):
                             rare_category_threshold=self.rare_category_threshold)
 
     def sample(self, num_rows: int, *, seed: int | None = None, conditions: Mapping[str, Any] | None = None,
-               temperature: float = 1.0) -> pd.DataFrame:
-        """``num_rows`` new rows. ``conditions`` fixes categorical columns (``{"sex": "Female", ...}``; any
-        number of them: they are drawn first, the rest given them). ``temperature`` < 1 sharpens every
-        column's distribution, > 1 flattens it."""
+               where: str | None = None, temperature: float = 1.0) -> pd.DataFrame:
+        """``num_rows`` new rows (see :meth:`Synthesizer.sample` for ``conditions`` and ``where``; equalities
+        on categorical columns, any number of them, are seeded: drawn first, the rest given them).
+        ``temperature`` < 1 sharpens every column's distribution, > 1 flattens it."""
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
             raise InvalidDataError(f"temperature must be a number > 0. Got {temperature!r} instead.")
         self._check_fitted()
         if self.model_ is None:
-            return super().sample(num_rows, seed=seed, conditions=conditions)
+            return super().sample(num_rows, seed=seed, conditions=conditions, where=where)
         self.model_.temperature = float(temperature)
         try:
-            return super().sample(num_rows, seed=seed, conditions=conditions)
+            return super().sample(num_rows, seed=seed, conditions=conditions, where=where)
         finally:
             self.model_.temperature = 1.0
 
