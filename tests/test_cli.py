@@ -193,3 +193,43 @@ def test_demo_runs_the_default_model_and_impute_fills_holes(tmp_path):
     assert _run("fit", tmp_path / "holes.csv", "--model", "gaussian_copula", "-o", gc).exit_code == 0
     refused = _run("impute", gc, tmp_path / "holes.csv", "-o", tmp_path / "x.csv")
     assert refused.exit_code == 1 and "cannot impute" in refused.output
+
+
+def test_sample_where_known_and_validate(tmp_path):
+    import numpy as np
+
+    import veil
+    from veil.constraints import Inequality
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"age": rng.integers(18, 90, 600), "sex": rng.choice(["Female", "Male"], 600),
+                          "hours-per-week": rng.integers(10, 60, 600)})
+    table["retired-at"] = table["age"] + rng.integers(0, 10, 600)
+    data = tmp_path / "p.csv"
+    table.to_csv(data, index=False)
+    meta = veil.Metadata.detect(table).add_constraint(Inequality("age", "retired-at"))
+    meta.to_json(tmp_path / "meta.json")
+    assert _run("validate", data, "--metadata", tmp_path / "meta.json").exit_code == 0
+    broken = tmp_path / "broken.csv"
+    table.assign(**{"retired-at": table["age"] - 1}).to_csv(broken, index=False)
+    result = _run("validate", broken, "--metadata", tmp_path / "meta.json")
+    assert result.exit_code == 1 and "Inequality(age <= retired-at): 600 of 600 rows" in result.output
+    model = tmp_path / "m.veil"
+    assert _run("fit", data, "--metadata", tmp_path / "meta.json", "--model", "gaussian_copula",
+                "-o", model).exit_code == 0
+    out = tmp_path / "old.csv"
+    result = _run("sample", model, "-n", 200, "-o", out, "--where", "sex == 'Female' and age >= 60 and "
+                                                                 "hours-per-week < 40")
+    assert result.exit_code == 0, result.output
+    old = pd.read_csv(out)
+    assert len(old) == 200 and (old.sex == "Female").all() and (old.age >= 60).all()
+    assert (old["hours-per-week"] < 40).all() and (old["retired-at"] >= old.age).all()
+    known = tmp_path / "known.csv"
+    pd.DataFrame({"sex": ["Male"] * 5}).to_csv(known, index=False)
+    result = _run("sample", model, "--known", known, "-o", tmp_path / "done.csv")
+    assert result.exit_code == 0, result.output
+    assert (pd.read_csv(tmp_path / "done.csv").sex == "Male").all()
+    result = _run("sample", model, "-n", 5, "-o", out, "--where", "sex == 'Other'")
+    assert result.exit_code != 0 and "valid values: 'Female', 'Male'" in result.output
+    result = _run("sample", model, "-n", 5, "-o", out, "--where", "age >> 3")
+    assert result.exit_code != 0 and "character 6" in result.output

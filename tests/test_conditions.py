@@ -100,3 +100,31 @@ def test_conditions_on_unknown_or_unlearned_columns_are_refused(fitted):
         synth.sample(5, conditions={"age": (1, 2, 3)})
     with pytest.raises(InvalidDataError, match="too hard to meet"):
         synth.sample(5, where="age > 200")
+
+
+@pytest.mark.parametrize("name", ["autoregressive", "copula"])
+def test_sample_remaining_fills_the_other_columns_given_the_known_ones(people, fitted, name):
+    known = pd.DataFrame({"sex": ["Female"] * 300 + ["Male"] * 300}, index=np.arange(600) + 1_000)
+    out = fitted[name].sample_remaining(known, seed=0)
+    assert out.index.equals(known.index) and list(out.columns) == list(people.columns)
+    assert (out["sex"] == known["sex"]).all() and out.notna().all().all()
+    hours = out.groupby("sex")["hours-per-week"].mean()
+    assert hours["Female"] < 33 and hours["Male"] > 42  # 30 and 45 in the real rows
+    numbers = pd.DataFrame({"age": [25, 70, 85], "sex": ["Female"] * 3})
+    again = fitted[name].sample_remaining(numbers, seed=1)
+    assert again["age"].tolist() == [25, 70, 85] and (again["sex"] == "Female").all()
+
+
+def test_sample_remaining_keeps_constraints_and_refuses_broken_known_values():
+    rng = np.random.default_rng(2)
+    t = pd.DataFrame({"start": rng.integers(0, 10, 1_000).astype(float), "group": rng.choice(["a", "b"], 1_000)})
+    t["end"] = t["start"] + rng.integers(0, 5, 1_000) + (t["group"] == "b") * 10
+    meta = veil.Metadata.detect(t).update_column("start", sdtype="numerical")
+    meta.add_constraint(veil.constraints.Inequality("start", "end"))
+    synth = veil.AutoregressiveSynthesizer(metadata=meta, epochs=5).fit(t)
+    out = synth.sample_remaining(pd.DataFrame({"end": [3.0, 12.0, 14.0]}), seed=0)
+    assert out["end"].tolist() == [3.0, 12.0, 14.0] and (out["start"] <= out["end"]).all()
+    with pytest.raises(InvalidDataError, match=r"break the constraints \(Inequality\(start <= end\): 1 rows\)"):
+        synth.sample_remaining(pd.DataFrame({"start": [5.0, 1.0], "end": [3.0, 2.0]}))
+    with pytest.raises(InvalidDataError, match="only learned columns"):
+        synth.sample_remaining(pd.DataFrame({"colour": ["red"]}))

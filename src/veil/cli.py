@@ -189,18 +189,57 @@ def _apply_policies(metadata, settings: list[str]):
 @app.command()
 @_friendly
 def sample(model: Annotated[Path, typer.Argument(help="a model file written by veil fit")],
-           num_rows: Annotated[int, typer.Option("-n", "--num-rows", help="rows to generate", min=0)],
            output: Annotated[Path, typer.Option("-o", "--output", help="CSV or Parquet file to write")],
-           seed: Annotated[int | None, typer.Option("--seed", help="same seed, same rows")] = None) -> None:
-    """Generate synthetic rows from a saved model."""
-    from .io import write_table
+           num_rows: Annotated[int | None, typer.Option("-n", "--num-rows", help="rows to generate", min=0)] = None,
+           seed: Annotated[int | None, typer.Option("--seed", help="same seed, same rows")] = None,
+           where: Annotated[str | None, typer.Option(
+               "--where", help="only rows that meet this condition, e.g. \"sex == 'Female' and age >= 60\" "
+                               "(columns with signs such as - or spaces may be written as they are, or in "
+                               "`backticks`)")] = None,
+           known: Annotated[Path | None, typer.Option(
+               "--known", help="CSV or Parquet file of rows with some columns known: fill in the other columns "
+                               "of each (instead of -n)")] = None) -> None:
+    """Generate synthetic rows from a saved model (every row keeps the model's constraints)."""
+    from .errors import InvalidParameterError
+    from .io import read_table, write_table
     from .persist import load
 
+    if (num_rows is None) == (known is None):
+        raise InvalidParameterError("give either -n ROWS (new rows) or --known FILE (rows to complete)")
+    if known is not None and where is not None:
+        raise InvalidParameterError("--where selects new rows; with --known the rows are given. Use one of them")
     synth = load(model)
     started = time.perf_counter()
-    table = synth.sample(num_rows, seed=seed)
+    if known is not None:
+        table = synth.sample_remaining(read_table(known), seed=seed)
+        what = "completed"
+    else:
+        table = synth.sample(num_rows, seed=seed, where=where)
+        what = "wrote"
     write_table(table, output)
-    out.print(f"wrote {len(table):,} synthetic rows to {output} in {time.perf_counter() - started:.1f}s")
+    out.print(f"{what} {len(table):,} synthetic rows to {output} in {time.perf_counter() - started:.1f}s")
+
+
+@app.command()
+@_friendly
+def validate(data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
+             metadata: Annotated[Path, typer.Option("--metadata", help="metadata JSON with its constraints")]) -> None:
+    """Check a table against its metadata and constraints before fitting: counts, never values."""
+    from .io import read_table
+    from .metadata import Metadata
+    from .metadata.validate import table_problems
+
+    table = read_table(data)
+    meta = Metadata.from_json(metadata)
+    problems = meta.problems() + table_problems(meta, table)
+    broken = meta.constraint_violations(table) if not problems and meta.constraints else {}
+    for problem in problems:
+        out.print(f"[red]problem[/]: {problem}")
+    for rule, count in broken.items():
+        out.print(f"[red]broken[/]: {rule}: {count:,} of {len(table):,} rows")
+    if problems or broken:
+        raise typer.Exit(1)
+    out.print(f"{len(table):,} rows fit the metadata and keep its {len(meta.constraints)} constraint(s)")
 
 
 @app.command()

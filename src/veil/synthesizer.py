@@ -172,6 +172,40 @@ class Synthesizer:
         # every part already has the index 0..num_rows-1; copy=False keeps a third copy of the rows away
         return pd.DataFrame({name: parts[name] for name in self.columns_}, copy=False)
 
+    def sample_remaining(self, known_rows: pd.DataFrame, *, seed: int | None = None) -> pd.DataFrame:
+        """The rows of ``known_rows`` with every other column filled from the model, given the known ones.
+
+        The columns of ``known_rows`` are known, every cell of them (a missing cell is the value
+        "missing"); they must be learned columns. The result has the synthesizer's columns, the index of
+        ``known_rows``, the known cells exactly as given, and keeps the constraints (rows that break one
+        with their known values are drawn again; if the known values themselves break a rule, that is
+        an error). The autoregressive model completes rows natively; other models draw candidates that
+        match the known categories and keep, per row, the one closest in the known numbers."""
+        from .sample.remaining import fill_remaining
+
+        self._check_fitted()
+        if not isinstance(known_rows, pd.DataFrame):
+            raise InvalidDataError(f"sample_remaining expects a pandas DataFrame, got {type(known_rows).__name__}")
+        learned = [c.name for c in self.metadata_ if c.learned]
+        outside = [str(c) for c in known_rows.columns if c not in learned]
+        if outside:
+            raise InvalidDataError(f"sample_remaining knows only learned columns; {outside} are not among them "
+                                   f"({learned})")
+        if self.model_ is None or known_rows.shape[1] == 0:
+            raise InvalidDataError("give at least one learned column of known values")
+        rng = np.random.default_rng(seed)
+        n = len(known_rows)
+        filled = fill_remaining(self, known_rows.reset_index(drop=True), rng)
+        parts = {name: filled[name] for name in filled.columns}
+        person = None
+        if getattr(self, "people_", None) is not None:
+            person = self.people_.assign(n, rng)
+            parts[self.people_.column] = pd.Series(person + 1, dtype="int64")
+        parts.update(self.resynthesizer_.sample(n, rng=rng, person=person))
+        out = pd.DataFrame({name: parts[name] for name in self.columns_}, copy=False)
+        out.index = known_rows.index
+        return out
+
     def _decode_rows(self, num_rows: int, rng: np.random.Generator,
                      model_conditions: Mapping[int, Any] | None) -> pd.DataFrame:
         """``num_rows`` rows of the learned columns straight from the model (constraint transforms

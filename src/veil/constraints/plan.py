@@ -310,7 +310,9 @@ class ConstraintPlan:
             elif isinstance(rule, (FixedCombinations, OneHot)):
                 name = _fresh_name("+".join(rule.columns), used_names)
                 transform = _Merge.fit(rule.columns, name, table, rule.kind)
-            if transform is None or set(transform.replaces) & (owned | replaced) or set(transform.reads) & replaced:
+            # a transform runs before those chosen earlier and is undone after them, so it may read a column
+            # an earlier one replaces, but not replace a column an earlier one reads or replaces
+            if transform is None or set(transform.replaces) & (owned | replaced):
                 continue
             used_names.add(transform.output)
             owned |= set(transform.reads)
@@ -331,6 +333,20 @@ class ConstraintPlan:
             position = list(out.columns).index(t.replaces[0])
             out = out.drop(columns=t.replaces)
             out.insert(position, t.output, values)
+        return out
+
+    def transform_known(self, known: pd.DataFrame) -> pd.DataFrame:
+        """Known columns of some rows as the encoder sees them: a transform whose columns are all known is
+        applied; the columns of one that is not are left out (the model draws them; the caller puts the
+        known values back and checks the rules)."""
+        out = known.copy(deep=False)
+        for t in reversed(self.transforms):
+            if set(t.replaces) | set(t.reads) <= set(out.columns):
+                values = t.forward(out)
+                out = out.drop(columns=t.replaces)
+                out[t.output] = values
+            else:
+                out = out.drop(columns=[c for c in t.replaces if c in out.columns])
         return out
 
     def reverse(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -399,6 +415,22 @@ class ConstraintPlan:
     def violations(self, table: pd.DataFrame) -> dict[str, int]:
         """Rule (in words) -> how many rows of ``table`` break it; only rules that are broken."""
         return {rule.describe(): int((~ok).sum()) for rule, ok in self.rule_masks(table) if not ok.all()}
+
+    def transform_of(self, column: str) -> _Transform | None:
+        """The transform that replaces ``column`` (the encoder then sees something else under its name, or
+        a merged column), or None."""
+        return next((t for t in self.transforms if column in t.replaces), None)
+
+    def merged_codes(self, column: str, values: Sequence[Any]) -> tuple[str, list[int]] | None:
+        """For a column merged by FixedCombinations / OneHot: (the merged column, the codes of the
+        combinations whose ``column`` is one of ``values``); None for other columns."""
+        t = self.transform_of(column)
+        if not isinstance(t, _Merge):
+            return None
+        self.check_values(column, values)
+        keys = _as_keys(t.combos[[column]])[column]
+        wanted = _as_keys(pd.DataFrame({column: pd.Series(list(values), dtype=object)}))[column]
+        return t.output, np.flatnonzero(keys.isin(set(wanted)).to_numpy()).tolist()
 
     def check_values(self, column: str, values: Sequence[Any]) -> None:
         """Raise, listing the valid values, if a value of a column merged by a constraint never occurs."""

@@ -23,6 +23,7 @@ from .categorical import CategoricalCodec
 from .spans import Span
 from .table import (
     Codec,
+    category_code,
     check_matrix,
     check_table,
     codec_from_state,
@@ -105,6 +106,15 @@ class CopulaEncoder:
             out[:, j] = fill_missing(x, missing, rng, 0.0)
             j += 1
         return out
+
+    def category_code(self, column: str, value: Any) -> tuple[int, int]:
+        """(index in :attr:`spans` of ``column``'s discrete span, code of ``value``), for conditions; raises
+        naming the valid values."""
+        self._check_fitted()
+        if column not in self.columns or not isinstance(self.codecs_[self.columns.index(column)], CategoricalCodec):
+            raise InvalidDataError(f"{column!r} is not a categorical column the encoder learned")
+        index = next(i for i, s in enumerate(self.spans) if s.column == column)
+        return index, category_code(self.codecs_[self.columns.index(column)], column, value)
 
     def decode(self, matrix: np.ndarray) -> pd.DataFrame:
         """The learned columns, with their original dtypes; codes are rounded and clipped to their range."""

@@ -430,6 +430,23 @@ class TokenEncoder:
                                                               else block[:, 0], rng))
         return pd.DataFrame(parts, copy=False)
 
+    def range_tokens(self, column: str, low: float | None, high: float | None) -> tuple[int, np.ndarray] | None:
+        """(token column, tokens that can hold a value in [low, high]) of a numerical column: its exact
+        values inside and the bins that overlap (a value drawn in an edge bin may still fall outside: the
+        caller checks the values). None for other columns."""
+        self._check_fitted()
+        if column not in self.columns:
+            return None
+        j = self.columns.index(column)
+        numbers = self.tokens_[j]
+        if self.codecs_[j].kind != "numerical" or not isinstance(numbers, NumberTokens):
+            return None
+        low = -np.inf if low is None else float(low)
+        high = np.inf if high is None else float(high)
+        exact = np.flatnonzero((numbers.exact >= low) & (numbers.exact <= high))
+        bins = np.flatnonzero((numbers.edges[1:] >= low) & (numbers.edges[:-1] <= high)) + len(numbers.exact)
+        return self.starts[j], np.concatenate([exact, bins]).astype(np.int64)
+
     def hidden_codes(self, column: str) -> list[int]:
         """The category codes of ``column`` that share the rare token (never shown in messages)."""
         self._check_fitted()

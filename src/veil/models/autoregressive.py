@@ -231,40 +231,70 @@ class AutoregressiveModel(TorchModel):
     # ------------------------------------------------------------------ sample
     def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None,
                temperature: float | None = None) -> np.ndarray:
-        """``n`` rows of tokens (float32, one column per span); ``conditions`` maps column index -> token.
-
-        Conditioned columns are drawn first. That is exact when the model was trained on random column
-        orders, or when they are the first columns of its fixed order; otherwise rows are drawn whole
-        and those that match are kept (rejection), so the other columns still follow the conditions."""
+        """``n`` rows of tokens (float32, one column per span). ``conditions`` maps a column index to a token
+        or to a sequence of allowed tokens; every returned row has one of them there, and the other
+        columns follow the model's distribution given that (see :meth:`_draw_allowed`)."""
         self._check_fitted()
         net = self.net_
         generator = make_generator(rng, self.device_)
         temperature = self.temperature if temperature is None else temperature
-        conditions = {int(c): int(t) for c, t in (conditions or {}).items()}
-        for column, token in conditions.items():
-            if not 0 <= column < net.k or not 0 <= token < net.sizes[column]:
+        allowed: dict[int, torch.Tensor] = {}
+        for column, tokens in (conditions or {}).items():
+            column = int(column)
+            tokens = np.unique(np.atleast_1d(np.asarray(tokens, dtype=np.int64)))
+            if not 0 <= column < net.k or not tokens.size or tokens.min() < 0 or tokens.max() >= net.sizes[column]:
                 raise InvalidDataError("a condition names a column or value the model does not have")
-        native = self.params["random_order"] or set(self.order_[:len(conditions)]) == set(conditions)
-        if native:
-            return self._draw_rows(n, generator, conditions, temperature)
-        return self._rejection(n, generator, conditions, temperature)
+            allowed[column] = torch.as_tensor(tokens, device=self.device_)
+        if not allowed:
+            return self._draw_rows(n, generator, {}, temperature)
+        return self._draw_allowed(n, generator, allowed, temperature)
 
-    def _rejection(self, n: int, generator: torch.Generator, conditions: Mapping[int, int],
-                   temperature: float) -> np.ndarray:
-        """Rows drawn whole, keeping those that match ``conditions``, in rounds sized by the match rate."""
-        kept, found, drawn = [], 0, 0
-        columns, tokens = list(conditions), np.array(list(conditions.values()), dtype=np.float32)
-        while found < n:
-            rate = (found + 1) / (drawn + 1) if drawn else 0.1
-            size = int(min(max((n - found) / rate * 1.2, 1_000), 50 * SAMPLE_CHUNK))
-            rows = self._draw_rows(size, generator, {}, temperature)
-            match = rows[(rows[:, columns] == tokens).all(axis=1)]
-            kept.append(match)
-            found, drawn = found + len(match), drawn + size
-            if drawn >= REJECTION_LIMIT * max(n, 1_000) and found < n:
-                raise InvalidDataError(
-                    f"only {found} of {drawn:,} drawn rows match the conditions; they are too rare to reach by "
-                    "rejection. Train with random_order=True to condition on any columns natively")
+    def _draw_allowed(self, n: int, generator: torch.Generator, allowed: Mapping[int, torch.Tensor],
+                      temperature: float) -> np.ndarray:
+        """``n`` token rows drawn from the model given that each column in ``allowed`` takes one of its
+        tokens: p(row | conditions), exactly up to the envelope below.
+
+        Columns are drawn in the model's order (conditioned ones first when it was trained on random
+        orders). At a conditioned column each row is kept with probability w / M, where w is the
+        probability the model gives the allowed tokens there given the row so far and M the largest w
+        in the batch (rejection sampling with that envelope: a row's earlier columns are then distributed
+        as given the condition), and its token is drawn among the allowed ones. Rows are dropped as soon
+        as they are rejected, so a rare condition late in the order costs the columns before it only."""
+        net, device, d = self.net_, self.device_, self.net_.d
+        order = ([c for c in allowed] + [c for c in self.order_ if c not in allowed] if self.params["random_order"]
+                 else list(self.order_))
+        rows_of = torch.cat([torch.arange(c * d, (c + 1) * d, device=device) for c in order])
+        kept: list[np.ndarray] = []
+        found = drawn = 0
+        rate = 1.0
+        with torch.no_grad():
+            while found < n:
+                size = int(min(max((n - found) / max(rate, 1e-6) * 1.1, 1_000), 4 * SAMPLE_CHUNK))
+                tokens = torch.zeros(size, net.k, dtype=torch.long, device=device)
+                embedded = torch.empty(size, net.k * d, device=device)
+                for p, column in enumerate(order):
+                    logits = net.column_logits(embedded[:, :p * d], rows_of[:p * d], column)
+                    if column in allowed:
+                        if temperature != 1.0:
+                            logits = logits / temperature
+                        inside = torch.full_like(logits, -math.inf)
+                        inside[:, allowed[column]] = logits[:, allowed[column]]
+                        w = torch.exp(torch.logsumexp(inside, 1) - torch.logsumexp(logits, 1))
+                        u = torch.rand(w.shape[0], generator=generator, device=device, dtype=w.dtype)
+                        keep = u * w.max().clamp_min(1e-30) < w
+                        tokens, embedded, inside = tokens[keep], embedded[keep], inside[keep]
+                        drawn_tokens = _draw(inside, 1.0, generator)
+                    else:
+                        drawn_tokens = _draw(logits, temperature, generator)
+                    tokens[:, column] = drawn_tokens
+                    embedded[:, p * d:(p + 1) * d] = net.embedding(drawn_tokens + net.offsets[column])
+                kept.append(tokens.cpu().numpy().astype(np.float32))
+                found, drawn = found + tokens.shape[0], drawn + size
+                rate = (found + 1) / (drawn + 1)
+                if found < n and drawn >= REJECTION_LIMIT * max(n, 1_000):
+                    raise InvalidDataError(
+                        f"only {found} of {drawn:,} drawn rows meet the conditions; the model gives them almost "
+                        "no probability. Ask for values the data holds more often")
         return np.concatenate(kept)[:n]
 
     def _draw_rows(self, n: int, generator: torch.Generator, conditions: Mapping[int, int],

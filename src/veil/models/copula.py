@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from ..encode.spans import Span
 from ..errors import InvalidDataError, NotFittedError
@@ -80,12 +80,22 @@ class GaussianCopula:
         return self
 
     # ------------------------------------------------------------------ sample
+    #: one discrete span can be fixed exactly (see :meth:`sample`)
+    native_conditions: ClassVar[str] = "one"
+
+    def condition_spans(self) -> list[int]:
+        return [j for j, s in enumerate(self.spans_ or []) if s.kind == "discrete"]
+
     def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> np.ndarray:
+        """``n`` rows; ``conditions`` may fix one discrete span to a code. Its latent normal score is then
+        drawn from the standard normal truncated to that code's interval, and the others from the
+        Gaussian given it: exact, with no row rejected."""
         if self.spans_ is None:
             raise NotFittedError("this GaussianCopula is not fitted yet; call fit first")
         if conditions:
-            raise InvalidDataError("conditional sampling is not available for the Gaussian copula yet")
-        z = rng.standard_normal((n, len(self.spans_))) @ self.cholesky_.T
+            z = self._conditioned_scores(n, rng, conditions)
+        else:
+            z = rng.standard_normal((n, len(self.spans_))) @ self.cholesky_.T
         u = ndtr(z)
         out = np.empty_like(u)
         for j, span in enumerate(self.spans_):
@@ -95,6 +105,28 @@ class GaussianCopula:
                 upper = self.cumulative_[j]
                 out[:, j] = np.minimum(np.searchsorted(upper, u[:, j], side="right"), span.size - 1)
         return out
+
+    def _conditioned_scores(self, n: int, rng: np.random.Generator, conditions: Conditions) -> np.ndarray:
+        if len(conditions) != 1:
+            raise InvalidDataError("the Gaussian copula conditions natively on one categorical column")
+        (j, code), = conditions.items()
+        j, code = int(j), int(code)
+        if j not in self.condition_spans() or not 0 <= code < self.spans_[j].size:
+            raise InvalidDataError("a condition names a column or value the model does not have")
+        upper = self.cumulative_[j]
+        low, high = (upper[code - 1] if code else 0.0), upper[code]
+        if high <= low:
+            raise InvalidDataError("the condition's value never occurred in the data the model learned")
+        d = len(self.spans_)
+        z = np.empty((n, d))
+        z[:, j] = ndtri(np.clip(low + rng.random(n) * (high - low), 1e-12, 1 - 1e-12))
+        rest = [i for i in range(d) if i != j]
+        if rest:
+            corr = self.correlation_
+            slope = corr[rest, j]
+            cov = corr[np.ix_(rest, rest)] - np.outer(slope, slope)
+            z[:, rest] = z[:, [j]] * slope + rng.standard_normal((n, len(rest))) @ _cholesky(cov).T
+        return z
 
     # ------------------------------------------------------------------ state
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

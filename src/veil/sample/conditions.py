@@ -2,6 +2,7 @@
 :class:`~veil.constraints.predicate.Predicate`, and the part of it a model can take natively."""
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,30 +71,49 @@ def condition_predicate(metadata: Metadata, conditions: Mapping[str, Any] | None
 
 
 def native_conditions(synth: Any, predicate: Predicate | None) -> dict[int, Any]:
-    """The equalities on categorical columns that ``synth``'s model conditions on natively (span index ->
-    code), as many as it can take (its ``native_conditions``: "none", "one" or "many"). Checks every
-    categorical value the predicate names against the model's categories first, so that asking for a
-    value that does not exist fails with the valid ones listed (rare, protected values never shown)."""
-    if predicate is None:
+    """What ``synth``'s model conditions on natively, as it sees it: span index -> a code, or (for a model
+    whose ``native_conditions`` is "many") an array of allowed codes. A model with "one" takes a single
+    categorical equality; "none" takes nothing. Every categorical value the predicate names is checked
+    against the model's categories first, so that asking for a value that does not exist fails with the
+    valid ones listed (rare, protected values never shown). The whole predicate is still checked on the
+    rows drawn."""
+    if predicate is None or synth.encoder_ is None:
         return {}
-    encoder = synth.encoder_
     hints = column_conditions(predicate)
-    located: dict[int, Any] = {}
     capacity = getattr(synth.model_, "native_conditions", "none")
+    plan = getattr(synth, "constraints_", None)
+    located: dict[int, Any] = {}
     for column, hint in hints.items():
-        if hint.values is None:
+        transform = plan.transform_of(column) if plan is not None else None
+        if transform is not None:  # the model sees another column in its place
+            merged = plan.merged_codes(column, hint.values) if hint.values is not None else None
+            if merged is not None and capacity == "many" and hasattr(synth.encoder_, "category_code"):
+                output, combos = merged
+                if not combos:
+                    raise InvalidDataError(f"no row of the real data has {column} among {list(hint.values)} "
+                                           "together with a value its fixed combinations allow")
+                pairs = []
+                for code in combos:
+                    with contextlib.suppress(InvalidDataError):  # a rare combination (one shared token)
+                        pairs.append(synth.encoder_.category_code(output, code))
+                if pairs:
+                    located[pairs[0][0]] = [code for _, code in pairs]
             continue
-        codes = _locate(synth, column, hint.values)
-        if codes is None or not hint.is_equality or capacity == "none":
-            continue
-        if capacity == "one" and located:
-            continue
-        index, code = codes[0]
-        spans = synth.model_.condition_spans() if hasattr(synth.model_, "condition_spans") else [index]
-        if capacity == "one" and index not in spans:
-            continue
-        located[index] = code
-    return located if encoder is not None else {}
+        codes = _locate(synth, column, hint.values) if hint.values is not None else None
+        if capacity == "many":
+            if codes:
+                located[codes[0][0]] = [code for _, code in codes]
+            elif hint.values is None and hasattr(synth.encoder_, "range_tokens") \
+                    and isinstance(hint.low, (float, type(None))) and isinstance(hint.high, (float, type(None))):
+                found = synth.encoder_.range_tokens(column, hint.low, hint.high)
+                if found is not None:
+                    located[found[0]] = found[1]
+        elif capacity == "one" and codes and hint.is_equality and not located:
+            index, code = codes[0]
+            spans = synth.model_.condition_spans() if hasattr(synth.model_, "condition_spans") else [index]
+            if index in spans:
+                located[index] = code
+    return located
 
 
 def _locate(synth: Any, column: str, values: tuple[Any, ...]) -> list[tuple[int, int]] | None:
