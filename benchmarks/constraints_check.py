@@ -35,7 +35,7 @@ RULES = {
               Positive("capital-loss"), FixedCombinations(["education", "education-num"]),
               Inequality("education-num", "age"), Expression("`capital-gain` == 0 or `capital-loss` == 0")],
     "kc_house_sales": [Inequality("sqft_above", "sqft_living"), FixedIncrements("bathrooms", 0.25),
-                       FixedIncrements("floors", 0.5), Range("condition", 1, 5), Range("lat", 47.15, 47.78),
+                       FixedIncrements("floors", 0.5), Range("grade", 1, 13), Range("lat", 47.15, 47.78),
                        Positive("price", strict=True), Expression("yr_renovated == 0 or yr_renovated >= yr_built"),
                        Expression("year(date) >= yr_built - 1")],
 }
