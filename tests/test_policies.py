@@ -91,6 +91,8 @@ def test_hashed_columns_are_learned_rare_values_merged_and_the_key_is_not_stored
     assert KEY.encode() not in blob
     for name in ("Tiny Shop", "Acme", "Globex"):
         assert name.encode() not in blob
+    with pytest.raises(veil.InvalidDataError, match="learned them hashed or generalized"):
+        synth.sample(5, conditions={"employer_contact": "Acme"})
 
 
 # ------------------------------------------------------------------------------------------ generalize

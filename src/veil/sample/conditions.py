@@ -67,6 +67,11 @@ def condition_predicate(metadata: Metadata, conditions: Mapping[str, Any] | None
         raise InvalidDataError(f"conditions can only name columns the model learns; {outside} are not learned "
                                "(ids, free text, and PII that is dropped, faked or matched to people are made "
                                f"afresh). Learned columns: {learned}")
+    transformed = [c.name for c in metadata if c.name in predicate.columns
+                   and c.effective_policy in ("hash", "generalize")]
+    if transformed:
+        raise InvalidDataError(f"conditions cannot name {transformed}: the model learned them hashed or generalized, "
+                               "so their original values are not there to match")
     return predicate
 
 
