@@ -111,7 +111,8 @@ class Synthesizer:
             prepared = prepare_learned(table, metadata, key=key, person=people[0] if people else None)
             del key
             if metadata.constraints:
-                plan = ConstraintPlan.fit(metadata.constraints, prepared, metadata,
+                # metadata.validate(table) above has counted the violations already
+                plan = ConstraintPlan.fit(metadata.constraints, prepared, metadata, check=False,
                                           enforce_rounding=self.enforce_rounding,
                                           enforce_min_max_values=self.enforce_min_max_values)
                 prepared = plan.transform(prepared)
@@ -164,12 +165,17 @@ class Synthesizer:
                 parts[name] = decoded[name]
         elif predicate is not None:
             raise InvalidDataError("this synthesizer learned no column, so it cannot sample on conditions")
+        return self._add_unlearned(parts, num_rows, rng)
+
+    def _add_unlearned(self, parts: dict[str, pd.Series], n: int, rng: np.random.Generator) -> pd.DataFrame:
+        """The table of ``n`` rows: the learned columns in ``parts`` (index 0..n-1), plus new person ids and
+        re-synthesized PII, in the synthesizer's column order."""
         person = None
         if getattr(self, "people_", None) is not None:
-            person = self.people_.assign(num_rows, rng)
+            person = self.people_.assign(n, rng)
             parts[self.people_.column] = pd.Series(person + 1, dtype="int64")
-        parts.update(self.resynthesizer_.sample(num_rows, rng=rng, person=person))
-        # every part already has the index 0..num_rows-1; copy=False keeps a third copy of the rows away
+        parts.update(self.resynthesizer_.sample(n, rng=rng, person=person))
+        # every part already has the index 0..n-1; copy=False keeps a third copy of the rows away
         return pd.DataFrame({name: parts[name] for name in self.columns_}, copy=False)
 
     def sample_remaining(self, known_rows: pd.DataFrame, *, seed: int | None = None) -> pd.DataFrame:
@@ -194,15 +200,8 @@ class Synthesizer:
         if self.model_ is None or known_rows.shape[1] == 0:
             raise InvalidDataError("give at least one learned column of known values")
         rng = np.random.default_rng(seed)
-        n = len(known_rows)
         filled = fill_remaining(self, known_rows.reset_index(drop=True), rng)
-        parts = {name: filled[name] for name in filled.columns}
-        person = None
-        if getattr(self, "people_", None) is not None:
-            person = self.people_.assign(n, rng)
-            parts[self.people_.column] = pd.Series(person + 1, dtype="int64")
-        parts.update(self.resynthesizer_.sample(n, rng=rng, person=person))
-        out = pd.DataFrame({name: parts[name] for name in self.columns_}, copy=False)
+        out = self._add_unlearned({name: filled[name] for name in filled.columns}, len(known_rows), rng)
         out.index = known_rows.index
         return out
 

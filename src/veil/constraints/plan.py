@@ -269,22 +269,28 @@ class ConstraintPlan:
 
     # ------------------------------------------------------------------ fit
     @classmethod
-    def fit(cls, rules: Sequence[Rule], table: pd.DataFrame, metadata: Metadata, *, enforce_rounding: bool = True,
-            enforce_min_max_values: bool = True, check: bool = True) -> ConstraintPlan:
-        """Check the rules against the metadata and ``table`` (the learned columns), and choose how each is
-        enforced. Raises :class:`InvalidDataError` listing every problem, or every rule the table breaks
-        with how many rows break it. ``check=False`` only fits what checking needs (nothing is enforced)."""
+    def checker(cls, rules: Sequence[Rule], table: pd.DataFrame, metadata: Metadata) -> ConstraintPlan:
+        """A plan that checks the rules (against the combinations of ``table`` for FixedCombinations) and
+        enforces nothing: what counting violations needs."""
         rules = list(rules)
         check_rules(rules, metadata)
         combinations = {i: _Merge.fit(r.columns, "", table, "fixed_combinations") for i, r in enumerate(rules)
                         if isinstance(r, FixedCombinations)}
-        plan = cls(rules, [], metadata, combinations, metadata)
-        if not check:
-            return plan
-        broken = plan.violations(table)
-        raise_all([f"{rule} is broken by {count:,} of {len(table):,} rows" for rule, count in broken.items()],
-                  "the table breaks its constraints; fix or drop those rows (veil never changes your data), or "
-                  "remove the constraint")
+        return cls(rules, [], metadata, combinations, metadata)
+
+    @classmethod
+    def fit(cls, rules: Sequence[Rule], table: pd.DataFrame, metadata: Metadata, *, enforce_rounding: bool = True,
+            enforce_min_max_values: bool = True, check: bool = True) -> ConstraintPlan:
+        """Check the rules against the metadata and ``table`` (the learned columns), and choose how each is
+        enforced. Raises :class:`InvalidDataError` listing every problem, or every rule the table breaks
+        with how many rows break it (``check=False`` skips that, for a caller that has checked already)."""
+        plan = cls.checker(rules, table, metadata)
+        if check:
+            broken = plan.violations(table)
+            raise_all([f"{rule} is broken by {count:,} of {len(table):,} rows" for rule, count in broken.items()],
+                      "the table breaks its constraints; fix or drop those rows (veil never changes your data), "
+                      "or remove the constraint")
+        rules = plan.rules
 
         owned: set[str] = set()  # columns a chosen transform replaces or reads
         replaced: set[str] = set()

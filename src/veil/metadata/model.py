@@ -263,8 +263,7 @@ class Metadata:
         from ..constraints.plan import ConstraintPlan
 
         learned = [c.name for c in self.columns if c.learned and c.name in table.columns]
-        plan = ConstraintPlan.fit(self.constraints, table[learned], self, check=False)
-        return plan.violations(table[learned])
+        return ConstraintPlan.checker(self.constraints, table[learned], self).violations(table[learned])
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:

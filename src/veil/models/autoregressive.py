@@ -14,8 +14,8 @@ Training minimises the cross-entropy of every column given the columns before it
 validation split that decides when to stop (and whose best weights are kept), within a time budget.
 With ``random_order`` each batch uses a new random column order, so any set of columns can later be
 placed first and serve as conditions. Sampling draws the columns one at a time for all rows at once (no
-loop over rows); ``conditions`` fix the tokens of some columns, which then come first (natively when the
-model can condition on them, else by rejection; see :meth:`AutoregressiveModel.sample`).
+loop over rows); ``conditions`` allow some tokens only at some columns, and the other columns follow the
+model given them (see :meth:`AutoregressiveModel._draw_allowed`).
 """
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ class AutoregressiveModel(TorchModel):
     }
     networks: ClassVar[tuple[str, ...]] = ("net_",)
     chunks_side_by_side: ClassVar[bool] = True
-    #: conditions may fix any number of columns (they are drawn first)
+    #: conditions may restrict any number of columns (see _draw_allowed)
     native_conditions: ClassVar[str] = "many"
     #: sampling temperature (set by the synthesizer around a call)
     temperature: float = 1.0
@@ -246,7 +246,7 @@ class AutoregressiveModel(TorchModel):
                 raise InvalidDataError("a condition names a column or value the model does not have")
             allowed[column] = torch.as_tensor(tokens, device=self.device_)
         if not allowed:
-            return self._draw_rows(n, generator, {}, temperature)
+            return self._draw_rows(n, generator, temperature)
         return self._draw_allowed(n, generator, allowed, temperature)
 
     def _draw_allowed(self, n: int, generator: torch.Generator, allowed: Mapping[int, torch.Tensor],
@@ -263,7 +263,7 @@ class AutoregressiveModel(TorchModel):
         net, device, d = self.net_, self.device_, self.net_.d
         order = ([c for c in allowed] + [c for c in self.order_ if c not in allowed] if self.params["random_order"]
                  else list(self.order_))
-        rows_of = torch.cat([torch.arange(c * d, (c + 1) * d, device=device) for c in order])
+        rows_of = self._prefix_rows(order)
         kept: list[np.ndarray] = []
         found = drawn = 0
         rate = 1.0
@@ -297,17 +297,20 @@ class AutoregressiveModel(TorchModel):
                         "no probability. Ask for values the data holds more often")
         return np.concatenate(kept)[:n]
 
-    def _draw_rows(self, n: int, generator: torch.Generator, conditions: Mapping[int, int],
-                   temperature: float, given: np.ndarray | None = None, known: np.ndarray | None = None,
-                   forbid: Sequence[int | None] = ()) -> np.ndarray:
-        """``n`` token rows drawn column by column. ``conditions`` fix whole columns (drawn first); ``given``
-        and ``known`` ([n, k]) fix single cells, kept where ``known``; ``forbid`` (empty, or one entry per
-        column) names a token per column that is never drawn (None: none)."""
+    def _prefix_rows(self, order: Sequence[int]) -> torch.Tensor:
+        """w1's rows in sampling order, so the columns sampled so far are always a prefix (no gather)."""
+        d = self.net_.d
+        return torch.cat([torch.arange(c * d, (c + 1) * d, device=self.device_) for c in order])
+
+    def _draw_rows(self, n: int, generator: torch.Generator, temperature: float, given: np.ndarray | None = None,
+                   known: np.ndarray | None = None, forbid: Sequence[int | None] = ()) -> np.ndarray:
+        """``n`` token rows drawn column by column in the model's order. ``given`` and ``known`` ([n, k]) fix
+        single cells, kept where ``known``; ``forbid`` (empty, or one entry per column) names a token per
+        column that is never drawn (None: none)."""
         net, device = self.net_, self.device_
-        order = [c for c in conditions] + [c for c in self.order_ if c not in conditions]
+        order = self.order_
         d = net.d
-        # w1's rows in sampling order, so the columns sampled so far are always a prefix (no gather)
-        rows = torch.cat([torch.arange(c * d, (c + 1) * d, device=device) for c in order])
+        rows = self._prefix_rows(order)
         out = np.empty((n, net.k), dtype=np.float32)
         with torch.no_grad():
             for start in range(0, n, SAMPLE_CHUNK):
@@ -318,9 +321,7 @@ class AutoregressiveModel(TorchModel):
                     chunk_given = torch.as_tensor(given[start:start + size], dtype=torch.long, device=device)
                     chunk_known = torch.as_tensor(known[start:start + size], device=device)
                 for p, column in enumerate(order):
-                    if column in conditions:
-                        tokens[:, column] = int(conditions[column])
-                    elif known is not None and bool(chunk_known[:, column].all()):
+                    if known is not None and bool(chunk_known[:, column].all()):
                         tokens[:, column] = chunk_given[:, column]
                     else:
                         logits = net.column_logits(embedded[:, :p * d], rows[:p * d], column)
@@ -360,7 +361,7 @@ class AutoregressiveModel(TorchModel):
         for start in range(0, len(todo), per_chunk):
             rows = todo[start:start + per_chunk]
             given, seen = np.repeat(tokens[rows], candidates, 0), np.repeat(known[rows], candidates, 0)
-            drawn = self._draw_rows(len(given), generator, {}, 1.0, given, seen, forbid)
+            drawn = self._draw_rows(len(given), generator, 1.0, given, seen, forbid)
             weight = self._known_log_likelihood(drawn, seen, mask, forbid).reshape(len(rows), candidates)
             weight = torch.softmax(weight, dim=1).cumsum(dim=1)
             u = torch.rand(len(rows), 1, generator=generator, device=device, dtype=weight.dtype)
