@@ -80,6 +80,14 @@ def test_rules_round_trip_through_json_in_the_metadata(houses):
         rule_from_dict({"kind": "lambda", "code": "__import__('os')"})
 
 
+def test_a_subset_keeps_an_expression_on_hyphenated_names_it_still_has():
+    table = pd.DataFrame({"capital-gain": [0, 5], "capital-loss": [3, 0], "age": [30, 40]})
+    meta = veil.Metadata.detect(table)
+    meta.add_constraint(Expression("capital-gain == 0 or capital-loss == 0"))  # no backquotes
+    assert meta.subset(["capital-gain", "capital-loss"]).constraints == meta.constraints
+    assert meta.subset(["capital-gain", "age"]).constraints == []
+
+
 def test_bad_rules_say_what_is_wrong(houses):
     meta = veil.Metadata.detect(houses)
     with pytest.raises(InvalidDataError, match="'nope'"):

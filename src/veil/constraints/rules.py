@@ -82,6 +82,10 @@ class Rule:
         """Every column the rule reads."""
         raise NotImplementedError
 
+    def columns_in(self, names: Sequence[str]) -> list[str]:
+        """The columns read, given the table's names (only an expression needs them, to read ``a-b`` right)."""
+        return self.columns
+
     def is_valid(self, table: pd.DataFrame) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 

@@ -91,6 +91,10 @@ class SpanSample:
             return parts[0]
         return cls(np.concatenate([p.scalars for p in parts]), np.concatenate([p.codes for p in parts]))
 
+    def take(self, rows: np.ndarray | slice) -> SpanSample:
+        """The rows ``rows`` (a boolean mask, indices or a slice)."""
+        return SpanSample(self.scalars[rows], self.codes[rows])
+
     def to_matrix(self, spans: list[Span]) -> np.ndarray:
         """The same rows as a dense encoded matrix (one-hot softmax spans)."""
         out = np.zeros((len(self), total_width(spans)), dtype=np.float32)

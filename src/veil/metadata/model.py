@@ -318,7 +318,7 @@ class Metadata:
         keep = set(names)
         return Metadata([c for c in self.columns if c.name in keep],
                         self.primary_key if self.primary_key in keep else None,
-                        [r for r in self.constraints if set(r.columns) <= keep])
+                        [r for r in self.constraints if set(r.columns_in(self.names)) <= keep])
 
     def __repr__(self) -> str:
         kinds = ", ".join(f"{c.name}:{c.sdtype}" for c in self.columns)

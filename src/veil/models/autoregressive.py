@@ -29,28 +29,17 @@ from torch import nn
 
 from ..encode.spans import Span
 from ..errors import InvalidDataError
-from .base import Conditions
+from .base import Conditions, rejection_hopeless
 from .nn.base import TorchModel
 from .nn.loop import BestWeights, EarlyStopping, LearningRateDecay, train
-from .nn.torch_utils import adam_options, build, dropout, make_generator
+from .nn.torch_utils import adam_options, build, draw_categories, dropout, make_generator
 
 SAMPLE_CHUNK = 25_000
 #: epochs without a better validation loss before the learning rate is multiplied by LR_DECAY
 LR_PATIENCE = 2
 LR_DECAY = 0.3
-#: rejection sampling gives up after drawing this many times the rows asked for (at least 1,000)
-REJECTION_LIMIT = 200
 #: completions drawn per row when imputing, one kept by importance weight
 IMPUTE_CANDIDATES = 16
-
-
-def _draw(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
-    """One category per row from logits (inverse CDF: one uniform per row)."""
-    if temperature != 1.0:
-        logits = logits / temperature
-    weights = torch.exp(logits - logits.amax(dim=1, keepdim=True)).cumsum_(dim=1)
-    u = torch.rand(logits.shape[0], 1, generator=generator, device=logits.device, dtype=logits.dtype)
-    return torch.searchsorted(weights, u * weights[:, -1:]).squeeze(1).clamp_max_(logits.shape[1] - 1)
 
 
 class MaskedColumnNet(nn.Module):
@@ -283,15 +272,15 @@ class AutoregressiveModel(TorchModel):
                         u = torch.rand(w.shape[0], generator=generator, device=device, dtype=w.dtype)
                         keep = u * w.max().clamp_min(1e-30) < w
                         tokens, embedded, inside = tokens[keep], embedded[keep], inside[keep]
-                        drawn_tokens = _draw(inside, 1.0, generator)
+                        drawn_tokens = draw_categories(inside, 1.0, generator)
                     else:
-                        drawn_tokens = _draw(logits, temperature, generator)
+                        drawn_tokens = draw_categories(logits, temperature, generator)
                     tokens[:, column] = drawn_tokens
                     embedded[:, p * d:(p + 1) * d] = net.embedding(drawn_tokens + net.offsets[column])
                 kept.append(tokens.cpu().numpy().astype(np.float32))
                 found, drawn = found + tokens.shape[0], drawn + size
                 rate = (found + 1) / (drawn + 1)
-                if found < n and drawn >= REJECTION_LIMIT * max(n, 1_000):
+                if rejection_hopeless(found, drawn, n):
                     raise InvalidDataError(
                         f"only {found} of {drawn:,} drawn rows meet the conditions; the model gives them almost "
                         "no probability. Ask for values the data holds more often")
@@ -327,7 +316,7 @@ class AutoregressiveModel(TorchModel):
                         logits = net.column_logits(embedded[:, :p * d], rows[:p * d], column)
                         if forbid and forbid[column] is not None:
                             logits[:, forbid[column]] = -math.inf
-                        drawn = _draw(logits, temperature, generator)
+                        drawn = draw_categories(logits, temperature, generator)
                         if known is not None:
                             drawn = torch.where(chunk_known[:, column], chunk_given[:, column], drawn)
                         tokens[:, column] = drawn

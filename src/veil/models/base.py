@@ -13,6 +13,20 @@ import numpy as np
 
 from ..encode.spans import Span
 
+#: Rejection sampling (of a model under conditions, or of the synthesizer under rules) gives up once it
+#: has drawn MIN_DRAWN rows and kept fewer than MIN_ACCEPTANCE of them, or drawn MAX_FACTOR times the rows
+#: asked for (plus MIN_DRAWN) without finding them all.
+MIN_ACCEPTANCE = 1e-4
+MIN_DRAWN = 50_000
+MAX_FACTOR = 2_000
+
+
+def rejection_hopeless(found: int, drawn: int, wanted: int) -> bool:
+    """Whether rejection sampling that has kept ``found`` of ``drawn`` rows, wanting ``wanted``, should stop."""
+    return found < wanted and drawn >= MIN_DRAWN and (
+        found / drawn < MIN_ACCEPTANCE or drawn >= MAX_FACTOR * wanted + MIN_DRAWN)
+
+
 #: Conditions as the model sees them: span index -> a fixed encoded value (code or number).
 Conditions = Mapping[int, float]
 

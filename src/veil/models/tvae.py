@@ -19,7 +19,7 @@ from .base import Conditions
 from .nn.base import TorchModel
 from .nn.blocks import MLP
 from .nn.heads import SpanLayout
-from .nn.torch_utils import RowBatches, adam_options, build, descend
+from .nn.torch_utils import RowBatches, adam_options, build, descend, draw_categories
 
 SIGMA_RANGE = (0.01, 1.0)
 
@@ -87,14 +87,46 @@ class TVAE(TorchModel):
         self._run(step, spans, steps_per_epoch=math.ceil(n / batch), monitor="loss", callbacks=callbacks)
         return self
 
+    #: any categorical columns, by rejection right after the decoder's last hidden layer
+    native_conditions: ClassVar[str] = "many"
+
     def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None) -> SpanSample:
-        self._check_unconditional(conditions)
-        device, k = self.device_, self.layout_.n_scalar
+        self._check_fitted()
+        if conditions:
+            return self._sample_allowed(n, rng, conditions, self._propose)
+        return self._sample_chunks(n, rng, lambda size, generator: self._finish(self._hidden(size, generator),
+                                                                               generator))
 
-        def draw(size: int, generator: torch.Generator) -> SpanSample:
-            raw = self.decoder_(torch.randn(size, self.params["embedding_dim"], generator=generator, device=device))
-            noise = torch.randn(size, k, generator=generator, device=device)
-            scalars = (torch.tanh(raw[:, :k]) + noise * self.sigma_.value).clamp(-1.0, 1.0)
-            return self.layout_.sample(raw, generator=generator, scalars=scalars)
+    def _hidden(self, size: int, generator: torch.Generator) -> torch.Tensor:
+        """The decoder's last hidden layer for ``size`` draws of the latent prior."""
+        hidden = torch.randn(size, self.params["embedding_dim"], generator=generator, device=self.device_)
+        for layer in self.decoder_.body:  # ReLU in place: sampling under a rare condition runs this on millions
+            hidden = layer(hidden) if isinstance(layer, nn.Linear) else hidden.relu_()
+        return hidden
 
-        return self._sample_chunks(n, rng, draw)
+    def _finish(self, hidden: torch.Tensor, generator: torch.Generator) -> SpanSample:
+        """Rows from the decoder's last hidden layer: its output, scalars with the learned noise, a code per span."""
+        raw = self.decoder_.out(hidden)
+        k = self.layout_.n_scalar
+        noise = torch.randn(hidden.shape[0], k, generator=generator, device=hidden.device)
+        scalars = (torch.tanh(raw[:, :k]) + noise * self.sigma_.value).clamp(-1.0, 1.0)
+        return self.layout_.sample(raw, generator=generator, scalars=scalars)
+
+    def _propose(self, size: int, generator: torch.Generator, allowed: Mapping[int, torch.Tensor]) -> SpanSample:
+        """``size`` prior draws, kept where each conditioned span's code (drawn from its own logits only,
+        before the rest of the output layer is computed) is allowed. Spans are independent given the
+        latent, so the kept rows are exactly the model's rows given the condition."""
+        hidden = self._hidden(size, generator)
+        out, layout = self.decoder_.out, self.layout_
+        softmax = sorted(layout.softmax_spans)
+        keep = torch.ones(size, dtype=torch.bool, device=hidden.device)
+        drawn = {}
+        for position, codes in allowed.items():
+            columns = layout.columns_of[softmax[position]]
+            logits = nn.functional.linear(hidden, out.weight[columns], out.bias[columns])
+            drawn[position] = draw_categories(logits, 1.0, generator)
+            keep &= torch.isin(drawn[position], codes)
+        sample = self._finish(hidden[keep], generator)
+        for position, codes in drawn.items():
+            sample.codes[:, position] = codes[keep].cpu().numpy()
+        return sample

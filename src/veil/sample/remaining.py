@@ -47,9 +47,10 @@ def fill_remaining(synth: Any, known: pd.DataFrame, rng: np.random.Generator) ->
 def _check_known(plan: Any, known: pd.DataFrame) -> None:
     """Raise if the known values already break a rule that reads known columns only."""
     broken = {}
+    names = plan.source.names
     for rule, ok in plan.rule_masks(known.reindex(columns=list(dict.fromkeys(
-            list(known.columns) + [c for r in plan.rules for c in r.columns])))):
-        if set(rule.columns) <= set(known.columns) and not ok.all():
+            list(known.columns) + [c for r in plan.rules for c in r.columns_in(names)])))):
+        if set(rule.columns_in(names)) <= set(known.columns) and not ok.all():
             broken[rule.describe()] = int((~ok).sum())
     if broken:
         listed = "; ".join(f"{rule}: {count:,} rows" for rule, count in broken.items())

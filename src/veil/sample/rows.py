@@ -16,16 +16,12 @@ import pandas as pd
 from ..constraints.plan import typed_view
 from ..constraints.predicate import Predicate
 from ..errors import InvalidDataError
+from ..models.base import rejection_hopeless
 
 log = logging.getLogger("veil")
 
-#: below this share of kept rows (after MIN_DRAWN rows drawn) sampling gives up
-MIN_ACCEPTANCE = 1e-4
-MIN_DRAWN = 50_000
 #: the most rows drawn in one round
 MAX_ROUND = 500_000
-#: never draw more than this many times the rows asked for
-MAX_FACTOR = 2_000
 
 
 class RowSampler:
@@ -54,8 +50,7 @@ class RowSampler:
             ok = self._keep(rows, kept, rejected)
             kept.append(rows[ok])
             found, drawn = found + int(ok.sum()), drawn + size
-            if found < num_rows and drawn >= MIN_DRAWN and (
-                    found / drawn < MIN_ACCEPTANCE or drawn >= MAX_FACTOR * num_rows + MIN_DRAWN):
+            if rejection_hopeless(found, drawn, num_rows):
                 raise InvalidDataError(self._give_up_message(found, drawn, rejected))
         if drawn > num_rows:
             log.info("kept %d of %d drawn rows (constraints and conditions)", found, drawn)

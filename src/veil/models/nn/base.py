@@ -11,11 +11,14 @@ from torch import nn
 
 from ...encode.spans import Span, SpanSample
 from ...errors import InvalidDataError, NotFittedError
+from ..base import Conditions, rejection_hopeless
 from .loop import EarlyStopping, Step, train
 from .torch_utils import load_module_arrays, make_generator, module_arrays, resolve_device
 
 #: rows generated per forward pass when sampling (bounds memory)
 SAMPLE_CHUNK = 2_048
+#: rows proposed at a time when sampling under conditions (most are rejected early and cost little)
+PROPOSAL_CHUNK = 4_096
 
 
 class TorchModel:
@@ -119,6 +122,52 @@ class TorchModel:
         with torch.no_grad():
             parts = [draw(min(SAMPLE_CHUNK, n - start), generator) for start in range(0, n, SAMPLE_CHUNK)]
         return SpanSample.concat(parts) if parts else self.layout_.empty_sample()
+
+    def _sample_allowed(self, n: int, rng: np.random.Generator, conditions: Conditions,
+                        propose: Callable[[int, torch.Generator, dict[int, torch.Tensor]], SpanSample]) -> SpanSample:
+        """``n`` rows whose every conditioned softmax span takes one of its allowed codes, by rejection.
+
+        ``conditions`` maps a span index to a code or a list of allowed codes; ``propose(size, generator,
+        allowed)`` draws ``size`` rows from the model and returns those it keeps (``allowed`` maps each
+        conditioned span's position in :attr:`SpanSample.codes` to its codes), rejecting as early as the
+        model allows, so a rare condition costs little per rejected row. Raises a clear error when the
+        model gives the condition almost no probability."""
+        allowed = self._allowed_codes(conditions)
+        # two halves with their own seeds, side by side where the model allows (see map_chunks)
+        sizes = [n - n // 2, n // 2] if n >= 2 * PROPOSAL_CHUNK else [n]
+        seeds = rng.integers(2**62, size=len(sizes))
+
+        def draw(wanted: int, seed: int) -> SpanSample:
+            generator = make_generator(np.random.default_rng(seed), self.device_)
+            parts: list[SpanSample] = []
+            found = drawn = 0
+            with torch.no_grad():
+                while found < wanted:
+                    rate = (found + 1) / (drawn + 1)
+                    size = int(min(max((wanted - found) / rate * 1.1, 1_000), PROPOSAL_CHUNK))
+                    part = propose(size, generator, allowed)
+                    parts.append(part)
+                    found, drawn = found + len(part), drawn + size
+                    if rejection_hopeless(found, drawn, wanted):
+                        raise InvalidDataError(
+                            f"only {found} of {drawn:,} drawn rows meet the conditions; the model gives them "
+                            "almost no probability. Ask for values the data holds more often")
+            return SpanSample.concat(parts).take(slice(0, wanted)) if parts else self.layout_.empty_sample()
+
+        return SpanSample.concat(list(self.map_chunks(draw, sizes, seeds)))
+
+    def _allowed_codes(self, conditions: Conditions) -> dict[int, torch.Tensor]:
+        """Conditions (span index -> code or codes) as position in :attr:`SpanSample.codes` -> allowed codes."""
+        self._check_fitted()
+        softmax = sorted(self.layout_.softmax_spans)
+        allowed: dict[int, torch.Tensor] = {}
+        for span, codes in conditions.items():
+            codes = np.unique(np.atleast_1d(np.asarray(codes, dtype=np.int64)))
+            span = int(span)
+            if span not in softmax or not codes.size or codes.min() < 0 or codes.max() >= self.spans_[span].width:
+                raise InvalidDataError("a condition names a column or value the model does not have")
+            allowed[softmax.index(span)] = torch.as_tensor(codes, device=self.device_)
+        return allowed
 
     def _check_fitted(self) -> None:
         if self.spans_ is None:

@@ -43,12 +43,15 @@ class SpanLayout:
         self.soft_position = {span: k for k, span in enumerate(self.softmax_spans)}
         order = [slices[i].start for i in scalars]
         self.groups: list[tuple[int, int, int]] = []  # (start column in layout order, n spans, width)
+        #: softmax span index -> its columns in layout order
+        self.columns_of: dict[int, slice] = {}
         #: per group, the first column of each of its spans in encoder order
         self.group_starts: list[np.ndarray] = []
         for w in sorted(by_width):
             self.groups.append((len(order), len(by_width[w]), w))
             self.group_starts.append(np.array([slices[i].start for i in by_width[w]], dtype=np.int64))
             for i in by_width[w]:
+                self.columns_of[i] = slice(len(order), len(order) + w)
                 order.extend(range(slices[i].start, slices[i].stop))
         self.n_scalar = len(scalars)
         self.scalar_columns = np.array([slices[i].start for i in scalars], dtype=np.int64)

@@ -144,3 +144,12 @@ def adam_options(device: torch.device) -> dict[str, bool]:
     """The fused Adam kernel where this torch has one for the device (one kernel per step, not one per
     parameter tensor: most of an optimiser step's time on small networks is launch overhead)."""
     return {"fused": True} if device.type in ("cpu", "cuda") else {}
+
+
+def draw_categories(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
+    """One category per row from logits (inverse CDF: one uniform per row)."""
+    if temperature != 1.0:
+        logits = logits / temperature
+    weights = torch.exp(logits - logits.amax(dim=1, keepdim=True)).cumsum_(dim=1)
+    u = torch.rand(logits.shape[0], 1, generator=generator, device=logits.device, dtype=logits.dtype)
+    return torch.searchsorted(weights, u * weights[:, -1:]).squeeze(1).clamp_max_(logits.shape[1] - 1)
