@@ -15,12 +15,14 @@ from veil.metrics.privacy import (
     _risk,
     _wilson,
     distance_to_closest_record,
+    entropy_l_diversity,
     inference_risk,
     k_anonymity,
     l_diversity,
     linkability_risk,
     membership_inference,
     singling_out_risk,
+    t_closeness,
     unique_matches,
 )
 
@@ -246,6 +248,21 @@ def test_inference_tolerance_and_neighbours():
 
 
 # ---------------------------------------------------------------------------- group sizes
+def test_entropy_l_diversity_and_t_closeness_match_hand_worked_values():
+    table = pd.DataFrame({"zip": ["a"] * 4 + ["b"] * 4,
+                          "illness": ["flu", "flu", "cold", "cold", "flu", "flu", "flu", "cancer"]})
+    assert l_diversity(table, ["zip"], "illness") == 2
+    # group b: -(0.75 ln 0.75 + 0.25 ln 0.25) = 0.5623, exp = 1.7548
+    assert entropy_l_diversity(table, ["zip"], "illness") == pytest.approx(1.7548, abs=1e-4)
+    # overall flu 5/8, cold 2/8, cancer 1/8; both groups are 0.25 away in total variation
+    assert t_closeness(table, ["zip"], "illness") == pytest.approx(0.25)
+    # Li et al.'s salary example: {3k, 4k, 5k} against 3k..11k is 0.375 away (ordered distance)
+    salaries = pd.DataFrame({"zip": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
+                             "salary": [3, 4, 5, 6, 8, 11, 7, 9, 10]})
+    assert t_closeness(salaries, ["zip"], "salary") == pytest.approx(0.375)
+    assert t_closeness(salaries.iloc[3:6], ["zip"], "salary") == 0.0
+
+
 def test_k_anonymity_l_diversity_unique_matches():
     table = pd.DataFrame({
         "zip": ["1", "1", "1", "2", "2", None, None],

@@ -26,6 +26,7 @@ from .constraints.plan import ConstraintPlan
 from .errors import ModelFileError, VeilError
 from .metadata import Metadata
 from .pii.policies import PeopleShape
+from .protect.values import ValueProtection
 from .sample.resynthesis import ColumnResynthesizer
 
 FORMAT = "veil-model"
@@ -57,6 +58,7 @@ def save(synth: Any, path: str | Path) -> Path:
         "rows_fitted": synth.fit_rows_,
         "resynthesis": synth.resynthesizer_.state(),
         "people": synth.people_.state() if getattr(synth, "people_", None) is not None else None,
+        "protection": synth.protection_.to_dict() if getattr(synth, "protection_", None) is not None else None,
         "encoder": encoder,
         "model": model,
     }
@@ -150,6 +152,8 @@ def load(path: str | Path):
             plan, {k[len("constraints/"):]: v for k, v in arrays.items() if k.startswith("constraints/")})
         people = manifest.get("people")
         synth.people_ = PeopleShape.from_state(people) if people is not None else None
+        protection = manifest.get("protection")
+        synth.protection_ = ValueProtection.from_dict(protection) if protection is not None else None
         if manifest["model"] is None:
             synth.encoder_ = synth.model_ = None
         else:

@@ -18,8 +18,10 @@ import pandas as pd
 
 from . import _params as P
 from .constraints.plan import ConstraintPlan
+from .constraints.rules import FixedCombinations, OneHot
 from .errors import InvalidDataError, NotFittedError
 from .metadata import Metadata
+from .protect.values import DEFAULT_THRESHOLD, ValueProtection
 from .sample.resynthesis import ColumnResynthesizer
 from .sample.rows import RowSampler
 
@@ -44,15 +46,18 @@ class Synthesizer:
         "enforce_rounding": P.BOOL,
         "locale": P.InstanceOf((str,), "a Faker locale string such as 'en_US'"),
         "seed": [P.NONE, P.Interval(int, 0, None)],
+        "value_protection": [P.BOOL, P.Interval(int, 0, None)],
     }
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
-                 enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0):
+                 enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
+                 value_protection: bool | int = True):
         self.metadata = metadata
         self.enforce_min_max_values = enforce_min_max_values
         self.enforce_rounding = enforce_rounding
         self.locale = locale
         self.seed = seed
+        self.value_protection = value_protection
 
     # ------------------------------------------------------------------ params
     @classmethod
@@ -106,10 +111,13 @@ class Synthesizer:
         self.columns_ = ([self.people_.column] if self.people_ else []) + [
             c.name for c in metadata if c.effective_policy not in ("drop", "person_id")]
         self.resynthesizer_ = ColumnResynthesizer.fit(metadata, table, locale=self.locale)
-        encoder = model = plan = None
+        encoder = model = plan = protection = None
         if learned:
             prepared = prepare_learned(table, metadata, key=key, person=people[0] if people else None)
             del key
+            protection = self._fit_protection(prepared, metadata, people[0] if people else None)
+            if protection is not None:
+                prepared = protection.protect(prepared)
             if metadata.constraints:
                 # metadata.validate(table) above has counted the violations already
                 plan = ConstraintPlan.fit(metadata.constraints, prepared, metadata, check=False,
@@ -125,12 +133,26 @@ class Synthesizer:
             model.fit(matrix, encoder.spans, rng=rng, callbacks=callbacks)
         self.metadata_ = metadata
         self.constraints_ = plan
+        self.protection_ = protection
         self.encoder_ = encoder
         self.model_ = model
         self.fit_rows_ = len(table)
         log.info("fitted %s on %d rows x %d columns in %.2fs", type(self).__name__, len(table), len(learned),
                  time.perf_counter() - started)
         return self
+
+    def _fit_protection(self, prepared: pd.DataFrame, metadata: Metadata,
+                        people: np.ndarray | None) -> ValueProtection | None:
+        """Value protection of the learned columns (None when switched off); columns whose rules read them
+        as categories (OneHot, FixedCombinations) are left to their rules."""
+        threshold = DEFAULT_THRESHOLD if self.value_protection is True else int(self.value_protection)
+        if not threshold:
+            return None
+        skip = [c for rule in metadata.constraints if isinstance(rule, (OneHot, FixedCombinations))
+                for c in rule.columns]
+        # its own stream, so that switching protection on or off leaves the model's training draws alone
+        rng = np.random.default_rng(None if self.seed is None else [self.seed, 0x5EED])
+        return ValueProtection.fit(prepared, metadata, threshold=threshold, people=people, rng=rng, skip=skip)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "metadata_"):
@@ -227,7 +249,9 @@ class Synthesizer:
             decoded = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
             del chunks
         plan = getattr(self, "constraints_", None)
-        return plan.reverse(decoded) if plan is not None else decoded
+        decoded = plan.reverse(decoded) if plan is not None else decoded
+        protection = getattr(self, "protection_", None)
+        return protection.clip(decoded) if protection is not None else decoded
 
     def _condition(self, conditions: Mapping[str, Any] | None, where: str | None):
         """The conditions and ``where`` as one parsed predicate over the learned columns (None if neither)."""

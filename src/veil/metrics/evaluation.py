@@ -81,6 +81,12 @@ class Evaluation:
             out.append(_item("k-anonymity of the synthetic table", f"{k:g}",
                              *_band(k, (5, "every quasi-identifier group has 5 rows or more"),
                                     (2, "small groups exist"), (0, "some rows are unique on the quasi-identifiers"))))
+        if "singling_out_share" in self.privacy:
+            share = self.privacy["singling_out_share"]
+            out.append(_item("Synthetic rows that single out one real person", f"{share:.2%}",
+                             *_band(-share, (-0.001, "almost none point at one person"),
+                                    (-0.02, "a few point at one person on the quasi-identifiers"),
+                                    (-1.01, "many point at one person on the quasi-identifiers"))))
         return out
 
     def summary(self) -> str:
@@ -231,7 +237,10 @@ def _anonymity(ev: Evaluation, train, synthetic, quasi_identifiers, sensitive) -
     ev.privacy["k_anonymity"] = ev.scores["k_anonymity"]
     if sensitive is not None:
         ev.privacy["l_diversity"] = float(privacy.l_diversity(synthetic, quasi_identifiers, sensitive))
+        ev.privacy["entropy_l_diversity"] = privacy.entropy_l_diversity(synthetic, quasi_identifiers, sensitive)
+        ev.privacy["t_closeness"] = privacy.t_closeness(synthetic, quasi_identifiers, sensitive)
     ev.privacy["unique_matches"] = int(privacy.unique_matches(train, synthetic, quasi_identifiers))
+    ev.privacy["singling_out_share"] = ev.privacy["unique_matches"] / max(len(synthetic), 1)
 
 
 # ---------------------------------------------------------------------------------------- helpers

@@ -14,7 +14,8 @@ synthesizer never saw, so that "close to the training rows" can be told from "cl
   (random guesses). Success rates are Wilson score estimates with 95% intervals, and
   ``risk = (main - control) / (1 - control)``, clipped to [0, 1]: the part of the attack's success that
   comes from the training rows themselves rather than from what any real row of the population tells.
-* group sizes - :func:`k_anonymity`, :func:`l_diversity` and :func:`unique_matches`.
+* group sizes - :func:`k_anonymity`, :func:`l_diversity`, :func:`entropy_l_diversity`, :func:`t_closeness`
+  and :func:`unique_matches`.
 
 Every function that takes the three tables takes them in the order of :func:`veil.evaluate`:
 ``(train, synthetic, holdout, metadata, ...)``.
@@ -621,18 +622,71 @@ def k_anonymity(synthetic: pd.DataFrame, quasi_identifiers: Sequence[str]) -> in
 
 
 def l_diversity(synthetic: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: str) -> int:
-    """The smallest number of distinct ``sensitive`` values within a group of rows sharing one combination
-    of the quasi-identifiers (missing values count as a value)."""
+    """Distinct l-diversity: the smallest number of distinct ``sensitive`` values within a group of rows
+    sharing one combination of the quasi-identifiers (missing values count as a value)."""
+    groups, values = _groups_and_values(synthetic, quasi_identifiers, sensitive)
+    (pairs,) = _row_ids([np.column_stack([groups, values])])
+    _, first = np.unique(pairs, return_index=True)
+    return int(np.bincount(groups[first]).min())
+
+
+def entropy_l_diversity(synthetic: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: str) -> float:
+    """Entropy l-diversity (Machanavajjhala et al., 2007): exp of the smallest entropy of ``sensitive``
+    within a quasi-identifier group. A group needs at least l equally common values to reach l."""
+    groups, values = _groups_and_values(synthetic, quasi_identifiers, sensitive)
+    counts = _group_counts(groups, values)
+    p = counts / counts.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1)
+    return float(np.exp(entropy.min()))
+
+
+def t_closeness(synthetic: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: str) -> float:
+    """t-closeness (Li et al., 2007): the largest distance between the distribution of ``sensitive`` in a
+    quasi-identifier group and in the whole table; 0 is best, 1 worst. The distance is the earth mover's:
+    over the sorted values, each step counting 1 / (number of values - 1), for a number; the total
+    variation (every two values 1 apart) for anything else."""
+    groups, values = _groups_and_values(synthetic, quasi_identifiers, sensitive)
+    counts = _group_counts(groups, values)
+    p = counts / counts.sum(axis=1, keepdims=True)
+    q = counts.sum(axis=0) / counts.sum()
+    column = _series(synthetic, sensitive)
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype) \
+            and q.size > 1:
+        order = np.argsort(_value_order(column, values, q.size))
+        gaps = np.cumsum((p - q)[:, order], axis=1)[:, :-1]
+        distance = np.abs(gaps).sum(axis=1) / (q.size - 1)
+    else:
+        distance = 0.5 * np.abs(p - q).sum(axis=1)
+    return float(distance.max())
+
+
+def _groups_and_values(synthetic: pd.DataFrame, quasi_identifiers: Sequence[str],
+                       sensitive: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's quasi-identifier group and ``sensitive`` value, as dense codes from 0."""
     _check_tables({"synthetic": synthetic}, min_rows={"synthetic": 1})
     qis = _check_names(quasi_identifiers, list(synthetic.columns), "quasi_identifiers")
     if not _is_column(sensitive, synthetic.columns):
         raise InvalidParameterError(f"sensitive must be the name of a column of the table, got {sensitive!r}; "
                                     f"its columns are {list(synthetic.columns)}")
     (groups,) = _row_ids([np.column_stack([_shared_codes([_series(synthetic, q)]) for q in qis])])
-    values = _shared_codes([_series(synthetic, sensitive)])
-    (pairs,) = _row_ids([np.column_stack([groups, values])])
-    _, first = np.unique(pairs, return_index=True)
-    return int(np.bincount(groups[first]).min())
+    _, values = np.unique(_shared_codes([_series(synthetic, sensitive)]), return_inverse=True)
+    return groups, values.reshape(-1)
+
+
+def _group_counts(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Rows per (group, value): ``[number of groups, number of values]``."""
+    n_values = int(values.max()) + 1
+    return np.bincount(groups * n_values + values, minlength=(int(groups.max()) + 1) * n_values).reshape(
+        -1, n_values).astype(np.float64)
+
+
+def _value_order(column: pd.Series, values: np.ndarray, n_values: int) -> np.ndarray:
+    """For each value code, the number it stands for (missing last)."""
+    numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    out = np.full(n_values, np.inf)
+    out[values] = np.where(np.isnan(numbers), np.inf, numbers)
+    return out
 
 
 def unique_matches(train: pd.DataFrame, synthetic: pd.DataFrame, quasi_identifiers: Sequence[str]) -> int:

@@ -30,12 +30,16 @@ def fill_remaining(synth: Any, known: pd.DataFrame, rng: np.random.Generator) ->
     plan = getattr(synth, "constraints_", None)
     if plan is not None:
         _check_known(plan, known)
-    out = _restore(_draw(synth, known, rng), known)
+    # the model is given the known values as it learned them (value protection's rare token and bounds);
+    # the rows returned keep them as given
+    protection = getattr(synth, "protection_", None)
+    seen = protection.protect(known) if protection is not None else known
+    out = _restore(_draw(synth, seen, rng), known)
     for _ in range(MAX_TRIES):
         bad = ~plan.valid(out) if plan is not None else np.zeros(len(out), dtype=bool)
         if not bad.any():
             return out
-        again = _restore(_draw(synth, known[bad].reset_index(drop=True), rng), known[bad].reset_index(drop=True))
+        again = _restore(_draw(synth, seen[bad].reset_index(drop=True), rng), known[bad].reset_index(drop=True))
         again.index = out.index[bad]
         out = out.copy()
         for name in out.columns:

@@ -36,13 +36,15 @@ class AutoregressiveSynthesizer(NeuralSynthesizer):
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
                  enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
+                 value_protection: bool | int = True,
                  epochs: int = 200, batch_size: int = 512, embedding_dim: int = 16, hidden_dim: int = 64,
                  learning_rate: float = 3e-3, weight_decay: float = 1e-4, dropout: float = 0.4,
                  validation_fraction: float = 0.1, early_stopping_patience: int | None = 5,
                  time_budget: float | None = 120.0, random_order: bool = False, rare_category_threshold: int = 5,
                  verbose: bool = False, device: str = "auto"):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
-                         enforce_rounding=enforce_rounding, locale=locale, seed=seed)
+                         enforce_rounding=enforce_rounding, locale=locale, seed=seed,
+                         value_protection=value_protection)
         self.epochs, self.batch_size = epochs, batch_size
         self.embedding_dim, self.hidden_dim = embedding_dim, hidden_dim
         self.learning_rate, self.weight_decay, self.dropout = learning_rate, weight_decay, dropout
@@ -96,12 +98,14 @@ class AutoregressiveSynthesizer(NeuralSynthesizer):
         known = np.zeros_like(tokens, dtype=bool)
         starts = encoder.starts
         holes = {}
+        # the model is given the known cells as it learned them (value protection's rare token and bounds)
+        seen = self.protection_.protect(table[given]) if self.protection_ is not None else table[given]
         for name in given:
             j = encoder.columns.index(name)
             missing = table[name].isna().to_numpy()
             holes[name] = missing
             if (~missing).any():
-                tokens[~missing, starts[j]:starts[j + 1]] = encoder.encode_column(name, table[name][~missing])
+                tokens[~missing, starts[j]:starts[j + 1]] = encoder.encode_column(name, seen[name][~missing])
                 known[~missing, starts[j]:starts[j + 1]] = True
         filled = encoder.decode(model.complete(tokens, known, rng=rng, forbid=encoder.missing_tokens(),
                                                candidates=candidates), rng=rng)

@@ -40,9 +40,11 @@ class GaussianCopulaSynthesizer(Synthesizer):
 
     def __init__(self, *, metadata: Metadata | None = None, numerical_distributions: dict[str, str] | None = None,
                  default_distribution: str = "empirical", enforce_min_max_values: bool = True,
-                 enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0):
+                 enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
+                 value_protection: bool | int = True):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
-                         enforce_rounding=enforce_rounding, locale=locale, seed=seed)
+                         enforce_rounding=enforce_rounding, locale=locale, seed=seed,
+                         value_protection=value_protection)
         self.numerical_distributions = numerical_distributions
         self.default_distribution = default_distribution
 

@@ -99,13 +99,15 @@ class CTGANSynthesizer(NeuralSynthesizer):
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
                  enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
+                 value_protection: bool | int = True,
                  epochs: int = 300, batch_size: int = 500, discriminator_steps: int = 1, pac: int = 10,
                  log_frequency: bool = True, embedding_dim: int = 128, generator_dim: Sequence[int] = (256, 256),
                  discriminator_dim: Sequence[int] = (256, 256), generator_lr: float = 2e-4,
                  generator_decay: float = 1e-6, discriminator_lr: float = 2e-4, discriminator_decay: float = 1e-6,
                  verbose: bool = False, device: str = "auto", early_stopping_patience: int | None = None):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
-                         enforce_rounding=enforce_rounding, locale=locale, seed=seed)
+                         enforce_rounding=enforce_rounding, locale=locale, seed=seed,
+                         value_protection=value_protection)
         self.epochs, self.batch_size, self.discriminator_steps, self.pac = epochs, batch_size, discriminator_steps, pac
         self.log_frequency, self.embedding_dim = log_frequency, embedding_dim
         self.generator_dim, self.discriminator_dim = generator_dim, discriminator_dim
@@ -133,12 +135,14 @@ class TVAESynthesizer(NeuralSynthesizer):
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
                  enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
+                 value_protection: bool | int = True,
                  epochs: int = 300, batch_size: int = 500, embedding_dim: int = 128,
                  compress_dims: Sequence[int] = (128, 128), decompress_dims: Sequence[int] = (128, 128),
                  l2scale: float = 1e-5, loss_factor: float = 2.0, verbose: bool = False, device: str = "auto",
                  early_stopping_patience: int | None = None):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
-                         enforce_rounding=enforce_rounding, locale=locale, seed=seed)
+                         enforce_rounding=enforce_rounding, locale=locale, seed=seed,
+                         value_protection=value_protection)
         self.epochs, self.batch_size, self.embedding_dim = epochs, batch_size, embedding_dim
         self.compress_dims, self.decompress_dims = compress_dims, decompress_dims
         self.l2scale, self.loss_factor = l2scale, loss_factor
@@ -170,12 +174,14 @@ class TableGANSynthesizer(NeuralSynthesizer):
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
                  enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
+                 value_protection: bool | int = True,
                  epochs: int = 20, batch_size: int = 500, embedding_dim: int = 100, channels: int = 16,
                  learning_rate: float = 2e-4, l2scale: float = 1e-5, delta_mean: float = 0.0, delta_sd: float = 0.0,
                  label: str | None = None, classification_loss: bool = True, generator_steps: int = 2,
                  verbose: bool = False, device: str = "auto", early_stopping_patience: int | None = None):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
-                         enforce_rounding=enforce_rounding, locale=locale, seed=seed)
+                         enforce_rounding=enforce_rounding, locale=locale, seed=seed,
+                         value_protection=value_protection)
         self.epochs, self.batch_size, self.embedding_dim, self.channels = epochs, batch_size, embedding_dim, channels
         self.learning_rate, self.l2scale = learning_rate, l2scale
         self.delta_mean, self.delta_sd = delta_mean, delta_sd
@@ -196,12 +202,14 @@ class TGANSynthesizer(NeuralSynthesizer):
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
                  enforce_rounding: bool = True, locale: str = "en_US", seed: int | None = 0,
+                 value_protection: bool | int = True,
                  epochs: int = 100, batch_size: int = 200, embedding_dim: int = 200, generator_dim: int = 100,
                  feature_dim: int = 100, discriminator_dim: Sequence[int] = (100,), learning_rate: float = 1e-3,
                  l2scale: float = 1e-5, noise: float = 0.2, verbose: bool = False, device: str = "auto",
                  early_stopping_patience: int | None = None):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
-                         enforce_rounding=enforce_rounding, locale=locale, seed=seed)
+                         enforce_rounding=enforce_rounding, locale=locale, seed=seed,
+                         value_protection=value_protection)
         self.epochs, self.batch_size, self.embedding_dim = epochs, batch_size, embedding_dim
         self.generator_dim, self.feature_dim, self.discriminator_dim = generator_dim, feature_dim, discriminator_dim
         self.learning_rate, self.l2scale, self.noise = learning_rate, l2scale, noise
