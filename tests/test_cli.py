@@ -233,3 +233,23 @@ def test_sample_where_known_and_validate(tmp_path):
     assert result.exit_code != 0 and "valid values: 'Female', 'Male'" in result.output
     result = _run("sample", model, "-n", 5, "-o", out, "--where", "age >> 3")
     assert result.exit_code != 0 and "character 6" in result.output
+
+
+def test_fit_with_differential_privacy_from_the_command_line(tmp_path, mixed_table):
+    import veil
+
+    data = tmp_path / "people.csv"
+    mixed_table.to_csv(data, index=False)
+    model = tmp_path / "dp.veil"
+    result = _run("fit", data, "--model", "tvae", "--dp", "--epsilon", 4, "--delta", 1e-5, "--epochs", 1,
+                  "-o", model)
+    assert result.exit_code == 0, result.output
+    privacy = veil.load(model).privacy_
+    assert privacy["epsilon"] == 4 and privacy["epsilon_spent"] <= 4 and privacy["delta"] == 1e-5
+    result = _run("fit", data, "--model", "gaussian_copula", "--dp", "--epsilon", 4, "-o", model)
+    assert result.exit_code != 0 and "--dp, --epsilon does not apply to the gaussian_copula model" in result.output
+    result = _run("fit", data, "--model", "gaussian_copula", "--value-protection", 0, "-o", model)
+    assert result.exit_code == 0 and veil.load(model).protection_ is None
+    result = _run("fit", data, "--model", "mst", "--epsilon", 1, "-o", model)
+    assert result.exit_code == 0, result.output
+    assert veil.load(model).privacy_["epsilon_spent"] == pytest.approx(1.0)

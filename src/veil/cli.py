@@ -110,7 +110,7 @@ class _EpochProgress:
 def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn from")],
         output: Annotated[Path, typer.Option("-o", "--output", help="where to write the model (.veil)")],
         model: Annotated[str, typer.Option("--model", "-m", help="autoregressive (the default), gaussian_copula, "
-                                           "fast_ml, ctgan, tvae, copulagan, tablegan or tgan")] = DEFAULT_MODEL,
+                                           "fast_ml, ctgan, tvae, copulagan, tablegan, tgan or mst")] = DEFAULT_MODEL,
         metadata: Annotated[Path | None, typer.Option("--metadata", help="metadata JSON (else detected)")] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed for fitting")] = 0,
         epochs: Annotated[int | None, typer.Option("--epochs", help="training epochs (neural models)")] = None,
@@ -133,7 +133,15 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn 
                              "Repeat for several columns")] = None,
         hash_key_file: Annotated[Path | None, typer.Option(
             "--hash-key-file", help="file holding the secret key of the hash policy (else $VEIL_HASH_KEY or "
-                                    "$VEIL_HASH_KEY_FILE); never stored in the model")] = None) -> None:
+                                    "$VEIL_HASH_KEY_FILE); never stored in the model")] = None,
+        dp: Annotated[bool, typer.Option("--dp", help="train with differential privacy (ctgan, tvae, "
+                                                      "autoregressive); needs --epsilon")] = False,
+        epsilon: Annotated[float | None, typer.Option(
+            "--epsilon", help="the privacy budget ε of --dp or of the mst model (such as 1 or 10)")] = None,
+        delta: Annotated[float | None, typer.Option("--delta", help="δ of the privacy budget (default 1e-5)")] = None,
+        value_protection: Annotated[int | None, typer.Option(
+            "--value-protection", help="the fewest people a category or extreme value needs to be learned "
+                                       "(default 5; 0 switches value protection off)")] = None) -> None:
     """Learn a table and save the model."""
     from .errors import InvalidParameterError
     from .io import read_table
@@ -143,7 +151,8 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn 
     cls = synthesizer_class(model)
     options = {"epochs": epochs, "batch_size": batch_size, "device": device, "embedding_dim": embedding_dim,
                "discriminator_steps": discriminator_steps, "pac": pac, "default_distribution": default_distribution,
-               "label": label, "delta_mean": delta_mean, "delta_sd": delta_sd}
+               "label": label, "delta_mean": delta_mean, "delta_sd": delta_sd, "dp": dp or None,
+               "epsilon": epsilon, "delta": delta, "value_protection": value_protection}
     given = {k: v for k, v in options.items() if v is not None}
     wrong = [k for k in given if k not in cls._param_names()]
     if wrong:

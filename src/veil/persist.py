@@ -59,6 +59,7 @@ def save(synth: Any, path: str | Path) -> Path:
         "resynthesis": synth.resynthesizer_.state(),
         "people": synth.people_.state() if getattr(synth, "people_", None) is not None else None,
         "protection": synth.protection_.to_dict() if getattr(synth, "protection_", None) is not None else None,
+        "privacy": getattr(synth, "privacy_", None),
         "encoder": encoder,
         "model": model,
     }
@@ -154,6 +155,7 @@ def load(path: str | Path):
         synth.people_ = PeopleShape.from_state(people) if people is not None else None
         protection = manifest.get("protection")
         synth.protection_ = ValueProtection.from_dict(protection) if protection is not None else None
+        synth.privacy_ = manifest.get("privacy")
         if manifest["model"] is None:
             synth.encoder_ = synth.model_ = None
         else:

@@ -19,8 +19,9 @@ import pandas as pd
 from . import _params as P
 from .constraints.plan import ConstraintPlan
 from .constraints.rules import FixedCombinations, OneHot
-from .errors import InvalidDataError, NotFittedError
+from .errors import InvalidDataError, InvalidParameterError, NotFittedError
 from .metadata import Metadata
+from .protect.dp import PREPROCESSING_SHARE, PrivateSchema
 from .protect.values import DEFAULT_THRESHOLD, ValueProtection
 from .sample.resynthesis import ColumnResynthesizer
 from .sample.rows import RowSampler
@@ -112,12 +113,22 @@ class Synthesizer:
             c.name for c in metadata if c.effective_policy not in ("drop", "person_id")]
         self.resynthesizer_ = ColumnResynthesizer.fit(metadata, table, locale=self.locale)
         encoder = model = plan = protection = None
+        budget = self._privacy_budget()
         if learned:
             prepared = prepare_learned(table, metadata, key=key, person=people[0] if people else None)
             del key
-            protection = self._fit_protection(prepared, metadata, people[0] if people else None)
-            if protection is not None:
-                prepared = protection.protect(prepared)
+            fit_on = None  # what the encoder is fitted on, when not the rows themselves
+            if budget is not None:  # differential privacy: the encoder knows only a private schema
+                if metadata.constraints:
+                    raise InvalidParameterError("constraints learn from the rows outside the privacy budget; "
+                                                "fit with dp=True without constraints (or without dp)")
+                schema = PrivateSchema.measure(prepared, metadata, epsilon=budget["preprocessing"]["epsilon"],
+                                               delta=budget["preprocessing"]["delta"], rng=_private_rng())
+                prepared, fit_on = schema.apply(prepared), schema.stand_in(metadata)
+            else:
+                protection = self._fit_protection(prepared, metadata, people[0] if people else None)
+                if protection is not None:
+                    prepared = protection.protect(prepared)
             if metadata.constraints:
                 # metadata.validate(table) above has counted the violations already
                 plan = ConstraintPlan.fit(metadata.constraints, prepared, metadata, check=False,
@@ -126,20 +137,41 @@ class Synthesizer:
                 prepared = plan.transform(prepared)
             model_metadata = plan.metadata if plan is not None else metadata
             encoder = self._make_encoder(model_metadata)
-            encoder.fit(prepared, rng=rng)
+            encoder.fit(prepared if fit_on is None else fit_on, rng=rng)
             matrix = encoder.encode(prepared, rng=rng)
             del prepared
             model = self._make_model(model_metadata, encoder.spans)
+            if budget is not None:
+                model.params["dp"] = budget["training"]
             model.fit(matrix, encoder.spans, rng=rng, callbacks=callbacks)
+            if budget is not None:
+                budget["training"]["spent"] = model.privacy_
+                budget["epsilon_spent"] = budget["preprocessing"]["epsilon"] + model.privacy_["epsilon"]
         self.metadata_ = metadata
         self.constraints_ = plan
         self.protection_ = protection
+        self.privacy_ = budget
         self.encoder_ = encoder
         self.model_ = model
         self.fit_rows_ = len(table)
         log.info("fitted %s on %d rows x %d columns in %.2fs", type(self).__name__, len(table), len(learned),
                  time.perf_counter() - started)
         return self
+
+    def _privacy_budget(self) -> dict[str, Any] | None:
+        """The (ε, δ) split between the private schema and training when ``dp`` is on; None otherwise."""
+        if not getattr(self, "dp", False):
+            return None
+        epsilon, delta = self.epsilon, self.delta
+        if epsilon is None:
+            raise InvalidParameterError(f"{type(self).__name__}(dp=True) needs epsilon=, the privacy budget (such "
+                                        "as 1 or 10); and delta= (default 1e-5)")
+        share = PREPROCESSING_SHARE
+        return {"epsilon": epsilon, "delta": delta, "unit": "row", "accountant": "rdp (opacus) for training; "
+                "basic composition across the parts",
+                "preprocessing": {"epsilon": epsilon * share, "delta": delta * share},
+                "training": {"epsilon": epsilon * (1 - share), "delta": delta * (1 - share),
+                             **({"max_grad_norm": self.max_grad_norm} if hasattr(self, "max_grad_norm") else {})}}
 
     def _fit_protection(self, prepared: pd.DataFrame, metadata: Metadata,
                         people: np.ndarray | None) -> ValueProtection | None:
@@ -331,6 +363,12 @@ def _link_people(table: pd.DataFrame, metadata: Metadata):
     log.info("matched %d records to %d people (%d candidate pairs)", len(table), linkage.n_people,
              linkage.candidate_pairs)
     return linkage.labels, PeopleShape.fit(linkage.records_per_person(), column)
+
+
+def _private_rng() -> np.random.Generator:
+    """The noise of the private schema, from the operating system's entropy: never from the seed, which may
+    be public (noise that can be recomputed protects nothing)."""
+    return np.random.default_rng()
 
 
 def _check_table(table: Any) -> None:

@@ -31,6 +31,7 @@ from ..encode.spans import Span
 from ..errors import InvalidDataError
 from .base import Conditions, rejection_hopeless
 from .nn.base import TorchModel
+from .nn.dp import DPSGD, functional, noisy_counts, private_options
 from .nn.loop import BestWeights, EarlyStopping, LearningRateDecay, train
 from .nn.torch_utils import adam_options, build, draw_categories, dropout, make_generator
 
@@ -38,6 +39,8 @@ SAMPLE_CHUNK = 25_000
 #: epochs without a better validation loss before the learning rate is multiplied by LR_DECAY
 LR_PATIENCE = 2
 LR_DECAY = 0.3
+#: noise multiplier of the private marginals that start DP training (sigma = this x sqrt(columns))
+MARGINAL_NOISE = 10.0
 #: completions drawn per row when imputing, one kept by importance weight
 IMPUTE_CANDIDATES = 16
 
@@ -124,7 +127,7 @@ class AutoregressiveModel(TorchModel):
         "embedding_dim": 16, "hidden_dim": 64, "batch_size": 512, "epochs": 200, "learning_rate": 3e-3,
         "weight_decay": 1e-4, "dropout": 0.4, "validation_fraction": 0.1, "early_stopping_patience": 5,
         "time_budget": 120.0,
-        "random_order": False, "device": "auto",
+        "random_order": False, "device": "auto", "dp": None,
     }
     networks: ClassVar[tuple[str, ...]] = ("net_",)
     chunks_side_by_side: ClassVar[bool] = True
@@ -161,6 +164,8 @@ class AutoregressiveModel(TorchModel):
         net = self.net_
         tokens = torch.from_numpy(np.rint(matrix).astype(np.int64)).to(device)
         n = tokens.shape[0]
+        if p["dp"]:
+            return self._fit_private(tokens, spans, callbacks)
         with torch.no_grad():  # start every column at its marginal: the network learns the dependence
             for j, size in enumerate(net.sizes):
                 counts = torch.bincount(tokens[:, j], minlength=size).to(net.b3.dtype)
@@ -216,6 +221,57 @@ class AutoregressiveModel(TorchModel):
             net.eval()
         self.spans_ = list(spans)
         return self
+
+    def _fit_private(self, tokens: torch.Tensor, spans: Sequence[Span], callbacks: Sequence[Any]
+                     ) -> AutoregressiveModel:
+        """DP-SGD for ``epochs`` epochs after a noisy start at the marginals: no validation split, early
+        stopping or time budget (each would read the rows outside the budget), and no dropout (the noise
+        regularises)."""
+        p, net, k = self.params, self.net_, len(spans)
+        # start every column at its marginal, from noisy counts inside the same budget (a small share)
+        counts, release = noisy_counts(tokens, net.sizes, MARGINAL_NOISE)
+        with torch.no_grad():
+            for j, noisy in enumerate(counts):
+                noisy = noisy.clamp_min(0).to(net.b3.dtype)
+                net.output(j)[1].copy_(torch.log((noisy + 0.5) / (noisy.sum() + 0.5 * len(noisy))))
+        mask = net.block_mask(self._position(self.order_, tokens.device))
+        optimizer = torch.optim.Adam(net.parameters(), lr=p["learning_rate"], weight_decay=p["weight_decay"],
+                                     **adam_options(tokens.device))
+        trainer = DPSGD({"net": net}, optimizer, rows=tokens.shape[0], batch_size=min(p["batch_size"], tokens.shape[0]),
+                        epochs=p["epochs"], prior=[release], **private_options(p["dp"]))
+
+        def loss_of_row(params: dict[str, torch.Tensor], row: torch.Tensor) -> torch.Tensor:
+            logits = functional(net, params, "net")(row, mask)
+            return sum(nn.functional.cross_entropy(logits[j], row[:, j], reduction="sum") for j in range(k))
+
+        def step() -> dict[str, torch.Tensor]:
+            if trainer.exhausted:
+                return {}
+            rows = tokens[trainer.batch()]
+            trainer.step(loss_of_row, rows)
+            return {"rows": torch.tensor(float(rows.shape[0]))}
+
+        net.train()
+        try:
+            self.history_ = train(step, epochs=p["epochs"], steps_per_epoch=trainer.steps_per_epoch,
+                                  callbacks=callbacks)
+        finally:
+            net.eval()
+        self.privacy_ = trainer.report()
+        self.spans_ = list(spans)
+        return self
+
+    def log_likelihood(self, tokens: np.ndarray) -> np.ndarray:
+        """log p(row) of each token row under the model, at temperature 1 (for audits and attacks)."""
+        self._check_fitted()
+        net, device = self.net_, self.device_
+        rows = torch.from_numpy(np.rint(np.asarray(tokens)).astype(np.int64)).to(device)
+        mask = net.block_mask(self._position(self.order_, device))
+        with torch.no_grad():
+            logits = net(rows, mask)
+            total = sum(torch.log_softmax(logits[j], 1).gather(1, rows[:, j:j + 1]).squeeze(1)
+                        for j in range(len(logits)))
+        return total.cpu().numpy().astype(np.float64)
 
     # ------------------------------------------------------------------ sample
     def sample(self, n: int, *, rng: np.random.Generator, conditions: Conditions | None = None,

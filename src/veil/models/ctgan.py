@@ -17,17 +17,20 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ..encode.spans import Span, SpanSample
+from ..encode.spans import Span, SpanSample, span_slices
 from ..errors import InvalidDataError, InvalidParameterError
 from .base import Conditions
 from .nn.base import TorchModel
 from .nn.blocks import PacCritic, ResidualGenerator
 from .nn.condvec import ConditionalSampler
+from .nn.dp import DPSGD, functional, noisy_counts, private_options
 from .nn.heads import SpanLayout
 from .nn.torch_utils import adam_options, build, descend, make_generator
 
 GUMBEL_TAU = 0.2
 GRADIENT_PENALTY = 10.0
+#: noise multiplier of the private category counts behind DP training's conditional vectors
+MARGINAL_NOISE = 10.0
 
 
 def gradient_penalty(critic: PacCritic, real: torch.Tensor, fake: torch.Tensor, pac: int,
@@ -48,7 +51,7 @@ class CTGAN(TorchModel):
         "embedding_dim": 128, "generator_dim": (256, 256), "discriminator_dim": (256, 256),
         "generator_lr": 2e-4, "generator_decay": 1e-6, "discriminator_lr": 2e-4, "discriminator_decay": 1e-6,
         "batch_size": 500, "discriminator_steps": 1, "log_frequency": True, "epochs": 300, "pac": 10,
-        "device": "auto", "early_stopping_patience": None,
+        "device": "auto", "early_stopping_patience": None, "dp": None,
     }
     networks: ClassVar[tuple[str, ...]] = ("generator_", "critic_")
 
@@ -76,6 +79,8 @@ class CTGAN(TorchModel):
                                         f"({p['pac']}). Got {p['batch_size']} instead.")
         device = self._prepare(matrix, spans)
         generator = make_generator(rng, device)
+        if p["dp"]:
+            return self._fit_private(matrix, spans, device, generator, callbacks)
         sampler = ConditionalSampler(matrix, spans, log_frequency=p["log_frequency"])
         self._build(spans, {"cond_width": sampler.width, "condition": sampler.state()}, device, generator)
         layout = self.layout_
@@ -125,6 +130,84 @@ class CTGAN(TorchModel):
 
         self._run(step, spans, steps_per_epoch=max(matrix.shape[0] // batch, 1), monitor="generator",
                   callbacks=callbacks)
+        return self
+
+    def _fit_private(self, matrix: np.ndarray, spans: Sequence[Span], device: torch.device,
+                     generator: torch.Generator, callbacks: Sequence[Any]) -> CTGAN:
+        """DP-SGD on the critic only (the generator sees the rows only through it: post-processing).
+
+        Changes from the paper's training, each because it would read the rows outside the budget:
+        real rows come in Poisson batches, not by training-by-sampling, and each carries a conditional
+        vector built from one of its own categories; the generator's conditional vectors follow noisy
+        category counts (released first, in the same budget); the critic uses the standard GAN loss
+        instead of WGAN-GP (a gradient penalty has no per-row form) and no dropout. A pack of ``pac``
+        real rows is one unit of clipping, so each row is in at most one clipped gradient."""
+        p, pac, emb = self.params, self.params["pac"], self.params["embedding_dim"]
+        self._build(spans, {"cond_width": 0, "condition": None}, device, generator)  # widths fixed below
+        layout = self.layout_
+        data = torch.from_numpy(layout.permute(matrix)).to(device)
+        discrete = [i for i, s in enumerate(spans) if s.kind == "category"]
+        widths = [spans[i].width for i in discrete]
+        codes = torch.from_numpy(np.stack([matrix[:, span_slices(spans)[i]].argmax(1) for i in discrete], 1)
+                                 if discrete else np.zeros((matrix.shape[0], 0), dtype=np.int64)).to(device)
+        counts, release = noisy_counts(codes, widths, MARGINAL_NOISE) if discrete else ([], None)
+        real = [(c.clamp_min(0) + 1e-3) / (c.clamp_min(0) + 1e-3).sum() for c in counts]
+        state = None if not discrete else {
+            "span_ids": discrete, "widths": widths,
+            "real_cumulative": [np.pad(np.cumsum(r.cpu().numpy()), (0, max(widths) - len(r)), constant_values=1.0)
+                                .tolist() for r in real]}
+        sampler = ConditionalSampler.from_state(state)
+        self._build(spans, {"cond_width": sampler.width if sampler else 0, "condition": state}, device, generator)
+        offsets = torch.tensor(sampler.offsets if sampler else [], dtype=torch.long, device=device)
+        opt_g = torch.optim.Adam(self.generator_.parameters(), lr=p["generator_lr"], betas=(0.5, 0.9),
+                                 weight_decay=p["generator_decay"], **adam_options(device))
+        opt_d = torch.optim.Adam(self.critic_.parameters(), lr=p["discriminator_lr"], betas=(0.5, 0.9),
+                                 weight_decay=p["discriminator_decay"], **adam_options(device))
+        trainer = DPSGD({"critic": self.critic_}, opt_d, rows=data.shape[0], batch_size=p["batch_size"],
+                        epochs=p["epochs"], prior=[release] if release else [], **private_options(p["dp"]))
+        noise_rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=generator)))
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+        def own_condition(rows: torch.Tensor) -> torch.Tensor:
+            """Each real row's conditional vector: one of its own categories, the column drawn at random."""
+            vec = data.new_zeros(rows.shape[0], sampler.width if sampler else 0)
+            if sampler:
+                column = torch.randint(len(discrete), (rows.shape[0],), generator=generator, device=device)
+                vec[torch.arange(rows.shape[0], device=device), offsets[column] + codes[rows, column]] = 1.0
+            return vec
+
+        def fake_rows(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+            cond = (torch.from_numpy(sampler.sample_original(n, noise_rng)).to(device) if sampler
+                    else data.new_zeros(n, 0))
+            noise = torch.randn(n, emb, generator=generator, device=device)
+            return layout.activate(self.generator_(torch.cat([noise, cond], 1)), tau=GUMBEL_TAU,
+                                   generator=generator), cond
+
+        def loss_of_pack(params: dict[str, torch.Tensor], pack: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+            score = functional(self.critic_, params, "critic")(pack.reshape(pac, -1), None)
+            return bce(score.reshape(-1), label.reshape(-1))
+
+        def step() -> dict[str, torch.Tensor]:
+            if trainer.exhausted:
+                return {}
+            rows = trainer.batch()
+            rows = rows[:rows.shape[0] - rows.shape[0] % pac]
+            real_rows = torch.cat([data[rows], own_condition(rows)], 1)
+            with torch.no_grad():
+                fake, cond = fake_rows(max(rows.shape[0], pac))
+            packs = torch.cat([real_rows, torch.cat([fake, cond], 1)]).reshape(-1, pac, real_rows.shape[1])
+            labels = torch.cat([torch.ones(rows.shape[0] // pac), torch.zeros(packs.shape[0] - rows.shape[0] // pac)])
+            self.critic_.eval()  # no dropout inside the per-pack gradients
+            trainer.step(loss_of_pack, packs, labels.to(device))
+            fake, cond = fake_rows(p["batch_size"])
+            self.critic_.requires_grad_(False)
+            loss_g = bce(self.critic_(torch.cat([fake, cond], 1), None).reshape(-1),
+                         torch.ones(p["batch_size"] // pac, device=device))
+            self.critic_.requires_grad_(True)
+            return {"generator": descend(opt_g, loss_g)}
+
+        self._run(step, spans, steps_per_epoch=trainer.steps_per_epoch, monitor="generator", callbacks=callbacks)
+        self.privacy_ = trainer.report()
         return self
 
     # ------------------------------------------------------------------ sample

@@ -18,6 +18,7 @@ from ..encode.spans import Span, SpanSample
 from .base import Conditions
 from .nn.base import TorchModel
 from .nn.blocks import MLP
+from .nn.dp import DPSGD, functional, private_options
 from .nn.heads import SpanLayout
 from .nn.torch_utils import RowBatches, adam_options, build, descend, draw_categories
 
@@ -41,7 +42,7 @@ class TVAE(TorchModel):
     defaults: ClassVar[dict[str, Any]] = {
         "embedding_dim": 128, "compress_dims": (128, 128), "decompress_dims": (128, 128), "l2scale": 1e-5,
         "batch_size": 500, "epochs": 300, "loss_factor": 2.0, "learning_rate": 1e-3, "device": "auto",
-        "early_stopping_patience": None,
+        "early_stopping_patience": None, "dp": None,
     }
     networks: ClassVar[tuple[str, ...]] = ("encoder_", "decoder_", "sigma_")
     chunks_side_by_side: ClassVar[bool] = True
@@ -62,6 +63,8 @@ class TVAE(TorchModel):
         layout = self.layout_
         data = torch.from_numpy(layout.permute(matrix)).to(device)
         n, batch = data.shape[0], min(p["batch_size"], data.shape[0])
+        if p["dp"]:
+            return self._fit_private(data, spans, generator, callbacks)
         params = [*self.encoder_.parameters(), *self.decoder_.parameters(), *self.sigma_.parameters()]
         optimizer = torch.optim.Adam(params, lr=p["learning_rate"], weight_decay=p["l2scale"], **adam_options(device))
         k = layout.n_scalar
@@ -85,6 +88,37 @@ class TVAE(TorchModel):
             return {"loss": loss, "reconstruction": reconstruction.detach(), "kl": kl.detach()}
 
         self._run(step, spans, steps_per_epoch=math.ceil(n / batch), monitor="loss", callbacks=callbacks)
+        return self
+
+    def _fit_private(self, data: torch.Tensor, spans: Sequence[Span], generator: torch.Generator,
+                     callbacks: Sequence[Any]) -> TVAE:
+        """DP-SGD over encoder and decoder together (both read the rows); sigma stays at its start, 0.1."""
+        p, layout, k = self.params, self.layout_, self.layout_.n_scalar
+        self.sigma_.value.requires_grad_(False)
+        sigma = self.sigma_.value.detach()
+        optimizer = torch.optim.Adam([*self.encoder_.parameters(), *self.decoder_.parameters()],
+                                     lr=p["learning_rate"], weight_decay=p["l2scale"], **adam_options(data.device))
+        trainer = DPSGD({"encoder": self.encoder_, "decoder": self.decoder_}, optimizer, rows=data.shape[0],
+                        batch_size=min(p["batch_size"], data.shape[0]), epochs=p["epochs"],
+                        **private_options(p["dp"]))
+
+        def loss_of_row(params: dict[str, torch.Tensor], x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+            mu, logvar = functional(self.encoder_, params, "encoder")(x).chunk(2, dim=1)
+            raw = functional(self.decoder_, params, "decoder")(mu + eps * torch.exp(0.5 * logvar))
+            gaussian = (((x[:, :k] - torch.tanh(raw[:, :k])) ** 2) / (2 * sigma ** 2)).sum() + torch.log(sigma).sum()
+            kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp())
+            return p["loss_factor"] * (gaussian + layout.blockwise_cross_entropy(raw, x)) + kl
+
+        def step() -> dict[str, torch.Tensor]:
+            if trainer.exhausted:
+                return {}
+            x = data[trainer.batch()]
+            trainer.step(loss_of_row, x, torch.randn(x.shape[0], p["embedding_dim"], generator=generator,
+                                                     device=data.device))
+            return {"rows": torch.tensor(float(x.shape[0]))}
+
+        self._run(step, spans, steps_per_epoch=trainer.steps_per_epoch, monitor="rows", callbacks=callbacks)
+        self.privacy_ = trainer.report()
         return self
 
     #: any categorical columns, by rejection right after the decoder's last hidden layer

@@ -6,11 +6,12 @@ from ..synthesizer import Synthesizer
 from .autoregressive import AutoregressiveSynthesizer
 from .copula import FastMLPreset, GaussianCopulaSynthesizer
 from .deep import CopulaGANSynthesizer, CTGANSynthesizer, TableGANSynthesizer, TGANSynthesizer, TVAESynthesizer
+from .mst import MSTSynthesizer
 
 REGISTRY: dict[str, type[Synthesizer]] = {
     cls.model_name: cls for cls in (GaussianCopulaSynthesizer, FastMLPreset, CTGANSynthesizer, TVAESynthesizer,
                                     CopulaGANSynthesizer, TableGANSynthesizer, TGANSynthesizer,
-                                    AutoregressiveSynthesizer)
+                                    AutoregressiveSynthesizer, MSTSynthesizer)
 }
 #: the model of ``veil fit`` and ``veil demo`` when none is named: the best on fidelity and speed
 DEFAULT_MODEL = "autoregressive"
@@ -25,5 +26,5 @@ def synthesizer_class(name: str) -> type[Synthesizer]:
 
 
 __all__ = ["DEFAULT_MODEL", "REGISTRY", "AutoregressiveSynthesizer", "CTGANSynthesizer", "CopulaGANSynthesizer",
-           "FastMLPreset", "GaussianCopulaSynthesizer", "TGANSynthesizer", "TVAESynthesizer", "TableGANSynthesizer",
-           "synthesizer_class"]
+           "FastMLPreset", "GaussianCopulaSynthesizer", "MSTSynthesizer", "TGANSynthesizer", "TVAESynthesizer",
+           "TableGANSynthesizer", "synthesizer_class"]

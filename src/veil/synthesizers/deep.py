@@ -7,6 +7,7 @@ to a standard-normal score.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -26,6 +27,10 @@ LAYER_SIZES = P.Predicate(lambda v: isinstance(v, (tuple, list)) and all(
 DEVICE = P.Predicate(lambda v: isinstance(v, str) and (v in ("auto", "cpu", "cuda") or v.startswith("cuda:")),
                      "'auto', 'cpu', 'cuda' or 'cuda:N'")
 PATIENCE = [P.NONE, POSITIVE_INT]
+#: the parameters of differentially private training (CTGAN, TVAE and the autoregressive model)
+PRIVATE_PARAMS = {"dp": P.BOOL, "epsilon": [P.NONE, P.Interval(float, 0, None, closed="neither")],
+                  "delta": P.Interval(float, 0, 1, closed="neither"),
+                  "max_grad_norm": P.Interval(float, 0, None, closed="neither")}
 
 
 class _LazyClass:
@@ -61,9 +66,18 @@ class NeuralSynthesizer(Synthesizer):
         "verbose": P.BOOL, "device": DEVICE, "early_stopping_patience": PATIENCE,
     }
 
+    #: settings that suit DP-SGD better, used under ``dp=True`` for those the user left at their defaults
+    private_defaults: ClassVar[dict[str, Any]] = {}
+
     def _model_params(self) -> dict[str, Any]:
         names = self.model_class.defaults
-        return {k: (tuple(v) if isinstance(v, list) else v) for k, v in self.get_params().items() if k in names}
+        params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in self.get_params().items() if k in names}
+        if getattr(self, "dp", False):
+            defaults = inspect.signature(type(self).__init__).parameters
+            for name, value in self.private_defaults.items():
+                if params.get(name) == defaults[name].default:
+                    params[name] = value
+        return params
 
     def _make_encoder(self, metadata: Metadata) -> TableEncoder:
         return TableEncoder(metadata, numerical=self.numerical, enforce_rounding=self.enforce_rounding,
@@ -94,7 +108,7 @@ class CTGANSynthesizer(NeuralSynthesizer):
         "generator_dim": LAYER_SIZES, "discriminator_dim": LAYER_SIZES,
         "generator_lr": POSITIVE_FLOAT, "generator_decay": NON_NEGATIVE_FLOAT,
         "discriminator_lr": POSITIVE_FLOAT, "discriminator_decay": NON_NEGATIVE_FLOAT,
-        "discriminator_steps": POSITIVE_INT, "log_frequency": P.BOOL, "pac": POSITIVE_INT,
+        "discriminator_steps": POSITIVE_INT, "log_frequency": P.BOOL, "pac": POSITIVE_INT, **PRIVATE_PARAMS,
     }
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
@@ -104,10 +118,12 @@ class CTGANSynthesizer(NeuralSynthesizer):
                  log_frequency: bool = True, embedding_dim: int = 128, generator_dim: Sequence[int] = (256, 256),
                  discriminator_dim: Sequence[int] = (256, 256), generator_lr: float = 2e-4,
                  generator_decay: float = 1e-6, discriminator_lr: float = 2e-4, discriminator_decay: float = 1e-6,
-                 verbose: bool = False, device: str = "auto", early_stopping_patience: int | None = None):
+                 verbose: bool = False, device: str = "auto", early_stopping_patience: int | None = None,
+                 dp: bool = False, epsilon: float | None = None, delta: float = 1e-5, max_grad_norm: float = 1.0):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding, locale=locale, seed=seed,
                          value_protection=value_protection)
+        self.dp, self.epsilon, self.delta, self.max_grad_norm = dp, epsilon, delta, max_grad_norm
         self.epochs, self.batch_size, self.discriminator_steps, self.pac = epochs, batch_size, discriminator_steps, pac
         self.log_frequency, self.embedding_dim = log_frequency, embedding_dim
         self.generator_dim, self.discriminator_dim = generator_dim, discriminator_dim
@@ -130,7 +146,7 @@ class TVAESynthesizer(NeuralSynthesizer):
     model_class: ClassVar[type] = _LazyClass("..models.tvae", "TVAE")
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "compress_dims": LAYER_SIZES, "decompress_dims": LAYER_SIZES, "l2scale": NON_NEGATIVE_FLOAT,
-        "loss_factor": POSITIVE_FLOAT,
+        "loss_factor": POSITIVE_FLOAT, **PRIVATE_PARAMS,
     }
 
     def __init__(self, *, metadata: Metadata | None = None, enforce_min_max_values: bool = True,
@@ -139,10 +155,12 @@ class TVAESynthesizer(NeuralSynthesizer):
                  epochs: int = 300, batch_size: int = 500, embedding_dim: int = 128,
                  compress_dims: Sequence[int] = (128, 128), decompress_dims: Sequence[int] = (128, 128),
                  l2scale: float = 1e-5, loss_factor: float = 2.0, verbose: bool = False, device: str = "auto",
-                 early_stopping_patience: int | None = None):
+                 early_stopping_patience: int | None = None, dp: bool = False, epsilon: float | None = None,
+                 delta: float = 1e-5, max_grad_norm: float = 1.0):
         super().__init__(metadata=metadata, enforce_min_max_values=enforce_min_max_values,
                          enforce_rounding=enforce_rounding, locale=locale, seed=seed,
                          value_protection=value_protection)
+        self.dp, self.epsilon, self.delta, self.max_grad_norm = dp, epsilon, delta, max_grad_norm
         self.epochs, self.batch_size, self.embedding_dim = epochs, batch_size, embedding_dim
         self.compress_dims, self.decompress_dims = compress_dims, decompress_dims
         self.l2scale, self.loss_factor = l2scale, loss_factor

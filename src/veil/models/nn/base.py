@@ -42,6 +42,8 @@ class TorchModel:
         self.params = {**self.defaults, **params}
         self.spans_: list[Span] | None = None
         self.history_: list[dict[str, float]] = []
+        #: what DP-SGD spent (see :meth:`veil.models.nn.dp.DPSGD.report`); None when trained without DP
+        self.privacy_: dict[str, Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
         params = self.__dict__.get("params")
@@ -202,7 +204,7 @@ class TorchModel:
             arrays.update(module_arrays(getattr(self, name), name))
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.params.items()}
         config = {"params": params, "spans": [s.to_dict() for s in self.spans_],
-                  "extra": self._extra_state(), "history": self.history_}
+                  "extra": self._extra_state(), "history": self.history_, "privacy": self.privacy_}
         return config, arrays
 
     @classmethod
@@ -219,6 +221,7 @@ class TorchModel:
             getattr(model, name).eval()
         model.spans_ = spans
         model.history_ = [dict(r) for r in config.get("history", [])]
+        model.privacy_ = config.get("privacy")
         return model
 
 

@@ -194,6 +194,13 @@ class SpanLayout:
         k = self.n_scalar
         return self.span_logsumexp(raw).sum() - (raw[:, k:] * x[:, k:]).sum()
 
+    def blockwise_cross_entropy(self, raw: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`total_cross_entropy` with a log-sum-exp per span group and no data-dependent branch, so
+        that ``torch.func.vmap`` can take it row by row (per-sample gradients under DP-SGD)."""
+        k = self.n_scalar
+        logsumexp = sum((torch.logsumexp(block, dim=-1).sum() for block in self._blocks(raw)), raw.new_zeros(()))
+        return logsumexp - (raw[:, k:] * x[:, k:]).sum()
+
     def cross_entropy(self, raw: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of every softmax span of ``raw`` against ``targets`` (``[batch, n_softmax]``)."""
         picked = raw[:, self.n_scalar:].gather(1, targets + self._span_offsets)
