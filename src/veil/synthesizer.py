@@ -142,7 +142,8 @@ class Synthesizer:
             del prepared
             model = self._make_model(model_metadata, encoder.spans)
             if budget is not None:
-                model.params["dp"] = budget["training"]
+                model.params["dp"] = {k: budget["training"][k] for k in ("epsilon", "delta", "max_grad_norm")
+                                      if k in budget["training"]}
             model.fit(matrix, encoder.spans, rng=rng, callbacks=callbacks)
             if budget is not None:
                 budget["training"]["spent"] = model.privacy_

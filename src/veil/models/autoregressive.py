@@ -39,8 +39,6 @@ SAMPLE_CHUNK = 25_000
 #: epochs without a better validation loss before the learning rate is multiplied by LR_DECAY
 LR_PATIENCE = 2
 LR_DECAY = 0.3
-#: noise multiplier of the private marginals that start DP training (sigma = this x sqrt(columns))
-MARGINAL_NOISE = 10.0
 #: completions drawn per row when imputing, one kept by importance weight
 IMPUTE_CANDIDATES = 16
 
@@ -229,7 +227,7 @@ class AutoregressiveModel(TorchModel):
         regularises)."""
         p, net, k = self.params, self.net_, len(spans)
         # start every column at its marginal, from noisy counts inside the same budget (a small share)
-        counts, release = noisy_counts(tokens, net.sizes, MARGINAL_NOISE)
+        counts, release = noisy_counts(tokens, net.sizes)
         with torch.no_grad():
             for j, noisy in enumerate(counts):
                 noisy = noisy.clamp_min(0).to(net.b3.dtype)

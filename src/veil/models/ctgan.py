@@ -29,8 +29,6 @@ from .nn.torch_utils import adam_options, build, descend, make_generator
 
 GUMBEL_TAU = 0.2
 GRADIENT_PENALTY = 10.0
-#: noise multiplier of the private category counts behind DP training's conditional vectors
-MARGINAL_NOISE = 10.0
 
 
 def gradient_penalty(critic: PacCritic, real: torch.Tensor, fake: torch.Tensor, pac: int,
@@ -150,7 +148,7 @@ class CTGAN(TorchModel):
         widths = [spans[i].width for i in discrete]
         codes = torch.from_numpy(np.stack([matrix[:, span_slices(spans)[i]].argmax(1) for i in discrete], 1)
                                  if discrete else np.zeros((matrix.shape[0], 0), dtype=np.int64)).to(device)
-        counts, release = noisy_counts(codes, widths, MARGINAL_NOISE) if discrete else ([], None)
+        counts, release = noisy_counts(codes, widths) if discrete else ([], None)
         real = [(c.clamp_min(0) + 1e-3) / (c.clamp_min(0) + 1e-3).sum() for c in counts]
         state = None if not discrete else {
             "span_ids": discrete, "widths": widths,

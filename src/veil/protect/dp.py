@@ -29,10 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..encode.table import _is_missing
 from ..errors import InvalidParameterError
 from ..metadata import Metadata
 from ..pii.kinds import RARE_TOKEN
-from .values import _order_keys
+from .values import _order_keys, _plain
 
 #: share of ε (and of δ) spent on the schema; the rest goes to the model
 PREPROCESSING_SHARE = 0.1
@@ -283,7 +284,6 @@ def _bounds_top_down(levels: list[tuple[np.ndarray, np.ndarray, float]]) -> tupl
     """The range of the data from the noisy levels: from the coarsest down, the outer edges of the
     outermost bins that stand out, narrowing while the finer level's outermost bin lies inside the coarser
     one's (a finer bin outside it stood out by chance); (low, high, the finest level both reached)."""
-    low = high = None
     spans: dict[str, tuple[float, float]] = {}
     reached = {"low": len(levels) - 1, "high": len(levels) - 1}
     for index in range(len(levels) - 1, -1, -1):
@@ -305,11 +305,3 @@ def _bounds_top_down(levels: list[tuple[np.ndarray, np.ndarray, float]]) -> tupl
         return float(edges[0]), float(edges[-1]), len(levels) - 1
     low, high = spans["low"][0], spans["high"][1]
     return low, max(high, low), max(reached["low"], reached["high"])
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

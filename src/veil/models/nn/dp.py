@@ -27,6 +27,8 @@ from ...errors import InvalidParameterError
 
 #: the unit of privacy: one row of the training table (add / remove adjacency)
 UNIT = "row"
+#: noise multiplier of the private counts a model may release before training (sigma = this x sqrt(columns))
+MARGINAL_NOISE = 10.0
 
 
 def accountant_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: float,
@@ -78,7 +80,7 @@ def secret_generator(device: torch.device) -> torch.Generator:
 
 
 def noisy_counts(columns: torch.Tensor, sizes: Sequence[int],
-                 noise_multiplier: float) -> tuple[list[torch.Tensor], tuple[float, float, int]]:
+                 noise_multiplier: float = MARGINAL_NOISE) -> tuple[list[torch.Tensor], tuple[float, float, int]]:
     """Every token column's counts with Gaussian noise: a row adds 1 to one bin of each of the k columns
     (L2 sensitivity sqrt(k)), so the noise is ``noise_multiplier * sqrt(k)``; with the release as the
     accountant sees it (one step at sampling rate 1)."""
