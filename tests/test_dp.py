@@ -114,7 +114,9 @@ def test_a_private_tvae_records_its_budget_and_spends_no_more(people, tmp_path):
     privacy = synth.privacy_
     assert privacy["epsilon"] == 3.0 and privacy["epsilon_spent"] <= 3.0
     assert privacy["preprocessing"]["epsilon"] + privacy["training"]["epsilon"] == pytest.approx(3.0)
-    assert privacy["training"]["spent"]["steps"] == 20
+    # two epochs of steps, the epoch's length from the noisy row count (the exact one is never released)
+    assert privacy["training"]["spent"]["steps"] == 2 * round(synth.fit_rows_ / 200)
+    assert privacy["training"]["spent"]["sample_rate"] == pytest.approx(200 / synth.fit_rows_)
     assert synth.protection_ is None  # value protection reads the rows outside the budget: off under DP
     out = synth.sample(500, seed=0)
     assert set(out.sex) <= {"F", "M", RARE_TOKEN} and len(out) == 500
@@ -136,7 +138,8 @@ def test_a_private_autoregressive_model_trains_without_validation_or_marginal_st
     synth = veil.AutoregressiveSynthesizer(dp=True, epsilon=5.0, epochs=2, batch_size=250, embedding_dim=4,
                                            hidden_dim=8).fit(people)
     spent = synth.privacy_["training"]["spent"]
-    assert spent["steps"] == 16 and spent["epsilon"] <= synth.privacy_["training"]["epsilon"]
+    assert spent["steps"] == 2 * round(synth.fit_rows_ / 250)
+    assert spent["epsilon"] <= synth.privacy_["training"]["epsilon"]
     assert [set(r) for r in synth.model_.history_] == [{"epoch", "rows"}] * 2  # no validation loss
     assert len(spent["before_training"]) == 1  # the noisy marginals it starts from, in the same budget
     # settings left at their defaults take the private ones; those given are kept
@@ -162,8 +165,49 @@ def test_the_stand_in_holds_every_kept_category_and_the_missing_values():
 def test_a_private_ctgan_trains_its_critic_privately_and_keeps_the_budget(people, tmp_path):
     synth = veil.CTGANSynthesizer(dp=True, epsilon=5.0, epochs=2, batch_size=200, pac=10).fit(people)
     spent = synth.privacy_["training"]["spent"]
-    assert spent["steps"] == 20 and spent["epsilon"] <= synth.privacy_["training"]["epsilon"]
+    assert spent["steps"] == 2 * round(synth.fit_rows_ / 200)
+    assert spent["epsilon"] <= synth.privacy_["training"]["epsilon"]
     assert len(spent["before_training"]) == 1  # the noisy category counts behind its conditional vectors
     out = synth.sample(400, seed=0)
     assert len(out) == 400 and set(out.sex) <= {"F", "M", RARE_TOKEN}
     assert veil.load(synth.save(tmp_path / "c.veil")).privacy_ == synth.privacy_
+
+
+def _with_unlearned(rng: np.random.Generator, n: int, id_prefix: str, words: int) -> pd.DataFrame:
+    from faker import Faker
+
+    fake = Faker()
+    fake.seed_instance(int(rng.integers(1 << 30)))
+    notes = np.array([" ".join(["word"] * words)] * n, dtype=object)
+    notes[rng.random(n) < 0.3] = None
+    return pd.DataFrame({"record": [f"{id_prefix}{i:07d}" for i in range(n)], "note": notes,
+                         "email": [fake.email() for _ in range(n)], "sex": rng.choice(["F", "M"], n),
+                         "age": rng.integers(18, 80, n)})
+
+
+def test_under_dp_the_unlearned_columns_know_only_noisy_counts(monkeypatch):
+    """Ids, free text and fake PII are made anew at sampling; under DP what shapes them is measured in the
+    private schema (missing rates, words per row) and nothing else is read from their values."""
+    import veil.synthesizer as synthesizer_module
+
+    def fit(table: pd.DataFrame) -> veil.Synthesizer:
+        monkeypatch.setattr(synthesizer_module, "_private_rng", lambda: np.random.default_rng(5))
+        meta = Metadata.detect(table)
+        meta.update_column("note", sdtype="text")
+        return veil.MSTSynthesizer(metadata=meta, epsilon=10.0).fit(table)
+
+    a = fit(_with_unlearned(np.random.default_rng(0), 3_000, "ID-", 12))
+    b = fit(_with_unlearned(np.random.default_rng(1), 3_000, "XQ/", 12))  # other ids, emails, missing cells
+    spec_a = {c["name"]: c for c in a.resynthesizer_.state()["columns"]}
+    spec_b = {c["name"]: c for c in b.resynthesizer_.state()["columns"]}
+    assert spec_a["note"]["missing_rate"] == pytest.approx(0.3, abs=0.03)  # measured, with noise
+    assert spec_a["note"]["words"] == pytest.approx(12, abs=1)
+    # the ids' shape and the fakes' space are not read from the values
+    assert spec_a["record"]["id_shape"] == spec_b["record"]["id_shape"] == {
+        "type": "str", "pattern": [["lit", "ID-"], ["digit", 6]]}
+    assert spec_a["email"]["space"] == spec_b["email"]["space"] == 0
+    # the row count the model file keeps is the schema's noisy one
+    assert a.fit_rows_ == b.fit_rows_ != 3_000
+    out = a.sample(2_000, seed=0)
+    assert out.note.isna().mean() == pytest.approx(spec_a["note"]["missing_rate"], abs=0.04)
+    assert out.record.str.fullmatch(r"ID-\d{6}").all() and out.email.str.contains("@").all()

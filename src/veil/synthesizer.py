@@ -111,19 +111,23 @@ class Synthesizer:
         self.people_ = people[1] if people else None
         self.columns_ = ([self.people_.column] if self.people_ else []) + [
             c.name for c in metadata if c.effective_policy not in ("drop", "person_id")]
-        self.resynthesizer_ = ColumnResynthesizer.fit(metadata, table, locale=self.locale)
-        encoder = model = plan = protection = None
+        encoder = model = plan = protection = schema = None
         budget = self._privacy_budget()
+        if budget is not None and metadata.constraints:
+            raise InvalidParameterError("constraints learn from the rows outside the privacy budget; "
+                                        "fit with dp=True without constraints (or without dp)")
+        prepared = (prepare_learned(table, metadata, key=key, person=people[0] if people else None) if learned
+                    else table.iloc[:, :0])
+        del key
+        if budget is not None:  # differential privacy: encoder and unlearned columns know only a private schema
+            schema = PrivateSchema.measure(prepared, metadata, epsilon=budget["preprocessing"]["epsilon"],
+                                           delta=budget["preprocessing"]["delta"], rng=_private_rng(), raw=table)
+            self.resynthesizer_ = ColumnResynthesizer.fit_private(metadata, schema, locale=self.locale)
+        else:
+            self.resynthesizer_ = ColumnResynthesizer.fit(metadata, table, locale=self.locale)
         if learned:
-            prepared = prepare_learned(table, metadata, key=key, person=people[0] if people else None)
-            del key
             fit_on = None  # what the encoder is fitted on, when not the rows themselves
-            if budget is not None:  # differential privacy: the encoder knows only a private schema
-                if metadata.constraints:
-                    raise InvalidParameterError("constraints learn from the rows outside the privacy budget; "
-                                                "fit with dp=True without constraints (or without dp)")
-                schema = PrivateSchema.measure(prepared, metadata, epsilon=budget["preprocessing"]["epsilon"],
-                                               delta=budget["preprocessing"]["delta"], rng=_private_rng())
+            if schema is not None:
                 prepared, fit_on = schema.apply(prepared), schema.stand_in(metadata)
             else:
                 protection = self._fit_protection(prepared, metadata, people[0] if people else None)
@@ -142,8 +146,8 @@ class Synthesizer:
             del prepared
             model = self._make_model(model_metadata, encoder.spans)
             if budget is not None:
-                model.params["dp"] = {k: budget["training"][k] for k in ("epsilon", "delta", "max_grad_norm")
-                                      if k in budget["training"]}
+                model.params["dp"] = {**{k: budget["training"][k] for k in ("epsilon", "delta", "max_grad_norm")
+                                         if k in budget["training"]}, "rows": schema.rows}
             model.fit(matrix, encoder.spans, rng=rng, callbacks=callbacks)
             if budget is not None:
                 budget["training"]["spent"] = model.privacy_
@@ -154,7 +158,7 @@ class Synthesizer:
         self.privacy_ = budget
         self.encoder_ = encoder
         self.model_ = model
-        self.fit_rows_ = len(table)
+        self.fit_rows_ = len(table) if schema is None else schema.rows  # under dp the count is noisy too
         log.info("fitted %s on %d rows x %d columns in %.2fs", type(self).__name__, len(table), len(learned),
                  time.perf_counter() - started)
         return self

@@ -235,7 +235,7 @@ class AutoregressiveModel(TorchModel):
         mask = net.block_mask(self._position(self.order_, tokens.device))
         optimizer = torch.optim.Adam(net.parameters(), lr=p["learning_rate"], weight_decay=p["weight_decay"],
                                      **adam_options(tokens.device))
-        trainer = DPSGD({"net": net}, optimizer, rows=tokens.shape[0], batch_size=min(p["batch_size"], tokens.shape[0]),
+        trainer = DPSGD({"net": net}, optimizer, rows=tokens.shape[0], batch_size=p["batch_size"],
                         epochs=p["epochs"], prior=[release], **private_options(p["dp"]))
 
         def loss_of_row(params: dict[str, torch.Tensor], row: torch.Tensor) -> torch.Tensor:

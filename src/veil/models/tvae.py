@@ -99,7 +99,7 @@ class TVAE(TorchModel):
         optimizer = torch.optim.Adam([*self.encoder_.parameters(), *self.decoder_.parameters()],
                                      lr=p["learning_rate"], weight_decay=p["l2scale"], **adam_options(data.device))
         trainer = DPSGD({"encoder": self.encoder_, "decoder": self.decoder_}, optimizer, rows=data.shape[0],
-                        batch_size=min(p["batch_size"], data.shape[0]), epochs=p["epochs"],
+                        batch_size=p["batch_size"], epochs=p["epochs"],
                         **private_options(p["dp"]))
 
         def loss_of_row(params: dict[str, torch.Tensor], x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:

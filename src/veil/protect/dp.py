@@ -15,6 +15,13 @@ whole schema is d / (2 sigma^2)-zCDP, converted to (ε, δ) at the end):
   the lowest and highest bins whose noisy count is clearly above the noise (a level that any of the
   empty bins reaches with probability 1%), as in the "approximate bounds" of Google's DP libraries.
 
+Two more kinds of query share the same sigma, each of sensitivity 1: the number of rows (so the model
+file's row count and DP-SGD's sampling rate are noisy too), and, for each column the model does not learn
+(ids, free text, fake PII, made anew at sampling: :mod:`veil.sample.resynthesis`), its count of missing
+cells and, for free text, its words per row clipped to :data:`MAX_WORDS` and summed in units of
+:data:`MAX_WORDS`. Nothing else about those columns is read: ids take a shape from the noisy row count,
+fakes come from the first reserved space of their kind.
+
 Then the rows are clipped and mapped onto it (:meth:`PrivateSchema.apply`) and the encoder is fitted on
 a stand-in table built from the schema alone (:meth:`PrivateSchema.stand_in`): evenly spread numbers
 between the bounds, each kept category, missing values where the noisy count says so. Everything after
@@ -39,6 +46,8 @@ from .values import _order_keys, _plain
 PREPROCESSING_SHARE = 0.1
 #: rows of the stand-in table
 STAND_IN_ROWS = 1_000
+#: words per row beyond which a free-text cell counts no more in the private mean
+MAX_WORDS = 64
 
 
 def numeric_edges() -> np.ndarray:
@@ -79,24 +88,32 @@ class PrivateSchema:
     missing: dict[str, bool] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     formats: dict[str, str | None] = field(default_factory=dict)
+    #: the noisy number of rows
+    rows: int = 0
+    #: per unlearned column: its noisy share of missing cells, and for free text its noisy mean of words
+    unlearned: dict[str, dict[str, float]] = field(default_factory=dict)
     epsilon: float = 0.0
     delta: float = 0.0
     sigma: float = 0.0
 
     @classmethod
     def measure(cls, table: pd.DataFrame, metadata: Metadata, *, epsilon: float, delta: float,
-                rng: np.random.Generator) -> PrivateSchema:
-        """Measure ``table``'s learned columns with (ε, δ) in all: half of δ for turning zCDP into
-        (ε, δ), half for the thresholds that keep categories."""
-        columns = [c for c in metadata if c.learned and c.name in table.columns]
-        if not columns:
-            return cls(epsilon=epsilon, delta=delta)
+                rng: np.random.Generator, raw: pd.DataFrame | None = None) -> PrivateSchema:
+        """Measure ``table``'s learned columns, its row count, and the unlearned columns of ``raw`` (the
+        table as given; default ``table``), with (ε, δ) in all: half of δ for turning zCDP into (ε, δ),
+        half for the thresholds that keep categories."""
         if not (epsilon > 0 and 0 < delta < 1):
             raise InvalidParameterError("the preprocessing budget needs epsilon > 0 and 0 < delta < 1")
-        d = len(columns)
+        raw = table if raw is None else raw
+        columns = [c for c in metadata if c.learned and c.name in table.columns]
+        unlearned = [c for c in metadata if _resynthesized(c) and c.name in raw.columns]
+        d = len(columns) + 1 + len(unlearned) + sum(c.sdtype == "text" for c in unlearned)
         sigma = math.sqrt(d / (2 * rho_for(epsilon, delta / 2)))
         out = cls(epsilon=epsilon, delta=delta, sigma=sigma)
-        threshold = gaussian_threshold(sigma, delta / (2 * d))
+        out.rows = max(int(round(len(table) + rng.normal(0.0, sigma))), 1)
+        for column in unlearned:
+            out.unlearned[column.name] = out._measure_unlearned(raw[column.name], column.sdtype == "text", sigma, rng)
+        threshold = gaussian_threshold(sigma, delta / (2 * max(len(columns), 1)))
         for column in columns:
             values = table[column.name]
             kind = column.modelled_as
@@ -106,6 +123,18 @@ class PrivateSchema:
                 out._measure_numbers(column.name, values, kind, column.datetime_format, sigma, rng)
             else:
                 out._measure_categories(column.name, values, sigma, threshold, rng)
+        return out
+
+    def _measure_unlearned(self, values: pd.Series, text: bool, sigma: float,
+                           rng: np.random.Generator) -> dict[str, float]:
+        missing = values.isna()
+        share = float(np.clip((missing.sum() + rng.normal(0.0, sigma)) / self.rows, 0.0, 1.0))
+        out = {"missing_rate": round(share, 4)}
+        if text:
+            words = values[~missing].astype(str).str.split().str.len().clip(upper=MAX_WORDS)
+            present = max(self.rows * (1 - share), 1.0)
+            total = (float(words.sum()) / MAX_WORDS + rng.normal(0.0, sigma)) * MAX_WORDS
+            out["words"] = round(float(np.clip(total / present, 1.0, MAX_WORDS)), 1)
         return out
 
     def _measure_categories(self, name: str, values: pd.Series, sigma: float, threshold: float,
@@ -221,9 +250,11 @@ class PrivateSchema:
         return np.append(np.concatenate(parts)[:n - 1], self.bounds[name][1])  # the top bound itself too
 
     def report(self) -> dict[str, Any]:
-        return {"epsilon": self.epsilon, "delta": self.delta, "columns": len(self.kinds), "sigma": self.sigma,
+        return {"epsilon": self.epsilon, "delta": self.delta, "columns": len(self.kinds),
+                "unlearned_columns": len(self.unlearned), "sigma": self.sigma,
                 "mechanisms": "Gaussian histograms (zCDP): categories kept above a δ threshold; numeric bounds "
-                              "from fixed power-of-two (datetimes: monthly) bins"}
+                              "from fixed power-of-two (datetimes: monthly) bins; noisy counts of rows and of "
+                              "the unlearned columns' missing cells; a noisy clipped sum of free text's words"}
 
     @staticmethod
     def _clip(values: pd.Series, kind: str, bounds: tuple[float, float], fmt: str | None) -> pd.Series:
@@ -268,6 +299,11 @@ class PrivateSchema:
         if not missing and out.isna().any():
             out = out.astype(object).fillna(fallback)
         return out
+
+
+def _resynthesized(column: Any) -> bool:
+    """Whether a column is made anew at sampling (not learned, not dropped, not the person id)."""
+    return not column.learned and column.effective_policy not in ("drop", "person_id")
 
 
 def _tree(edges: np.ndarray, counts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -52,6 +52,33 @@ class ColumnResynthesizer:
             specs.append(_spec(col, table[col.name]))
         return cls(specs, locale)
 
+    @classmethod
+    def fit_private(cls, metadata: Metadata, schema: Any, *, locale: str = "en_US") -> ColumnResynthesizer:
+        """The specs under differential privacy, from the metadata and a private schema
+        (:class:`veil.protect.dp.PrivateSchema`) alone: missing rates and words per row are its noisy
+        measurements; an id takes as many digits as the noisy row count needs (at least 6); fake PII comes
+        from the first reserved space of its kind, in the locale's scheme for national ids."""
+        from ..pii.fake_spaces import choose_space
+
+        digits = max(6, len(str(schema.rows)))
+        specs = []
+        for col in metadata:
+            measured = schema.unlearned.get(col.name)
+            if measured is None:
+                continue
+            missing = measured["missing_rate"]
+            if col.sdtype == "id":
+                shape = ({"type": "int", "digits": digits} if col.representation == "int"
+                         else {"type": "str", "pattern": [["lit", "ID-"], ["digit", digits]]})
+                specs.append(ColumnSpec(col.name, "id", id_shape=shape))
+            elif col.sdtype == "text":
+                specs.append(ColumnSpec(col.name, "text", missing_rate=missing, words=measured["words"]))
+            else:
+                choose_space(col.sdtype, pd.Series([], dtype=object), col.name)  # refuses kinds it cannot fake
+                specs.append(ColumnSpec(col.name, col.sdtype, missing_rate=missing, representation=col.representation,
+                                        datetime_format=col.datetime_format, space=0))
+        return cls(specs, locale)
+
     def sample(self, n: int, *, rng: np.random.Generator, person: np.ndarray | None = None) -> dict[str, pd.Series]:
         """The unlearned columns for ``n`` rows; ``person`` (a synthetic person number per row, 0..k-1)
         makes fake PII the same on all rows of one person."""

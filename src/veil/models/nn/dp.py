@@ -93,9 +93,11 @@ def noisy_counts(columns: torch.Tensor, sizes: Sequence[int],
 
 
 def private_options(dp: Mapping[str, Any]) -> dict[str, Any]:
-    """A model's ``dp`` parameter (epsilon, delta, optional max_grad_norm) as :class:`DPSGD` arguments."""
+    """A model's ``dp`` parameter (epsilon, delta, optional max_grad_norm, optional rows: the noisy row
+    count of the private schema) as :class:`DPSGD` arguments."""
     return {"epsilon": float(dp["epsilon"]), "delta": float(dp["delta"]),
-            "max_grad_norm": float(dp.get("max_grad_norm", 1.0))}
+            "max_grad_norm": float(dp.get("max_grad_norm", 1.0)),
+            "public_rows": int(dp["rows"]) if dp.get("rows") else None}
 
 
 def functional(module: nn.Module, params: Mapping[str, torch.Tensor], prefix: str) -> Callable[..., Any]:
@@ -118,7 +120,8 @@ class DPSGD:
 
     def __init__(self, modules: Mapping[str, nn.Module], optimizer: torch.optim.Optimizer, *, rows: int,
                  batch_size: int, epochs: int, epsilon: float, delta: float, max_grad_norm: float,
-                 noise_multiplier: float | None = None, prior: Sequence[tuple[float, float, int]] = ()):
+                 noise_multiplier: float | None = None, prior: Sequence[tuple[float, float, int]] = (),
+                 public_rows: int | None = None):
         from opacus.optimizers import DPOptimizer
 
         if not (epsilon > 0 and 0 < delta < 1 and max_grad_norm > 0):
@@ -129,7 +132,8 @@ class DPSGD:
         # sampling and noise must stay secret, so they never come from the (possibly public) seed
         self.generator = secret_generator(next(iter(self.params.values())).device)
         self.rows = rows
-        self.sample_rate = min(batch_size / rows, 1.0)
+        # the sampling rate is released in the model file, so it comes from the noisy row count when known
+        self.sample_rate = min(batch_size / (public_rows or rows), 1.0)
         self.batch_size = batch_size
         self.steps = epochs * self.steps_per_epoch
         self.epsilon, self.delta, self.max_grad_norm = epsilon, delta, max_grad_norm
@@ -137,7 +141,7 @@ class DPSGD:
         self.noise_multiplier = (noise_for_budget(epsilon, delta, self.sample_rate, self.steps, self.prior)
                                  if noise_multiplier is None else noise_multiplier)
         self.optimizer = DPOptimizer(optimizer, noise_multiplier=self.noise_multiplier, max_grad_norm=max_grad_norm,
-                                     expected_batch_size=max(int(round(self.sample_rate * rows)), 1),
+                                     expected_batch_size=max(int(round(self.sample_rate * (public_rows or rows))), 1),
                                      generator=self.generator)
         self.taken = 0
 
