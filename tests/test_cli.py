@@ -65,7 +65,7 @@ def test_inspect_flags_pii_and_never_prints_raw_values(tmp_path):
     (None, ["fit", "{tmp}/missing.csv", "-o", "{tmp}/m.veil"], "does not exist"),
     ("empty", ["fit", "{tmp}/empty.csv", "-o", "{tmp}/m.veil"], "empty"),
     ("header", ["fit", "{tmp}/header.csv", "-o", "{tmp}/m.veil"], "no rows"),
-    ("txt", ["fit", "{tmp}/data.txt", "-o", "{tmp}/m.veil"], "unsupported file type"),
+    ("txt", ["fit", "{tmp}/data.txt", "-o", "{tmp}/m.veil"], "cannot tell the format"),
     ("meta", ["fit", "{tmp}/ok.csv", "--metadata", "{tmp}/meta.json", "-o", "{tmp}/m.veil"], "ghost"),
     ("ok", ["fit", "{tmp}/ok.csv", "--model", "nonsense", "-o", "{tmp}/m.veil"], "unknown model"),
     ("pickle", ["sample", "{tmp}/evil.veil", "-n", "5", "-o", "{tmp}/o.csv"], "not a veil model file"),
@@ -230,9 +230,12 @@ def test_sample_where_known_and_validate(tmp_path):
     assert result.exit_code == 0, result.output
     assert (pd.read_csv(tmp_path / "done.csv").sex == "Male").all()
     result = _run("sample", model, "-n", 5, "-o", out, "--where", "sex == 'Other'")
+    assert result.exit_code == 1 and "already exists; pass --overwrite" in result.output
+    result = _run("sample", model, "-n", 5, "-o", out, "--where", "sex == 'Other'", "--overwrite")
     assert result.exit_code != 0 and "valid values: 'Female', 'Male'" in result.output
-    result = _run("sample", model, "-n", 5, "-o", out, "--where", "age >> 3")
+    result = _run("sample", model, "-n", 5, "-o", out, "--where", "age >> 3", "--overwrite")
     assert result.exit_code != 0 and "character 6" in result.output
+    assert len(pd.read_csv(out)) == 200  # a failed run leaves the file it would have replaced as it was
 
 
 def test_fit_with_differential_privacy_from_the_command_line(tmp_path, mixed_table):

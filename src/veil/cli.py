@@ -33,7 +33,9 @@ def _friendly(func):
         try:
             return func(*args, **kwargs)
         except VeilError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            from .io.location import scrub
+
+            err.print(f"[bold red]error:[/] {escape(scrub(str(exc)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except (OSError, MemoryError) as exc:
             err.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc.strerror or exc))}"
@@ -42,6 +44,23 @@ def _friendly(func):
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+SOURCE_HELP = ("a file (CSV, TSV, Parquet, JSON Lines, Excel) or a database: a .duckdb/.sqlite file or a URL "
+               "such as postgresql://user@host/db (password from the URL, $VEIL_DB_PASSWORD or ~/.pgpass)")
+TableOption = Annotated[str | None, typer.Option("--table", help="the database table to read or write")]
+QueryOption = Annotated[str | None, typer.Option("--query", help="a SELECT to read instead of a --table")]
+
+
+def _read(source: str, table: str | None = None, query: str | None = None):
+    """The rows of a file or a database table/query, the spinner on stderr while a database is read."""
+    from .io import parse_location, read_table
+
+    location = parse_location(source, table=table, query=query)
+    if location.kind == "file":
+        return read_table(location)
+    with err.status(f"reading {escape(location.describe())}"):
+        return read_table(location)
 
 
 def _metadata_table(metadata, table) -> Table:
@@ -66,14 +85,14 @@ def _metadata_table(metadata, table) -> Table:
 
 @app.command()
 @_friendly
-def inspect(data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
+def inspect(data: Annotated[str, typer.Argument(help=SOURCE_HELP)],
             save_metadata: Annotated[Path | None, typer.Option("--save-metadata", help="write the detected "
-                                                                  "metadata as JSON")] = None) -> None:
+                                                                  "metadata as JSON")] = None,
+            table_name: TableOption = None, query: QueryOption = None) -> None:
     """Show the detected metadata: column types and personal data (masked, never raw values)."""
-    from .io import read_table
     from .metadata import Metadata
 
-    table = read_table(data)
+    table = _read(data, table_name, query)
     metadata = Metadata.detect(table)
     out.print(_metadata_table(metadata, table))
     if metadata.primary_key:
@@ -107,7 +126,7 @@ class _EpochProgress:
 
 @app.command()
 @_friendly
-def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn from")],
+def fit(data: Annotated[str, typer.Argument(help=SOURCE_HELP)],
         output: Annotated[Path, typer.Option("-o", "--output", help="where to write the model (.veil)")],
         model: Annotated[str, typer.Option("--model", "-m", help="autoregressive (the default), gaussian_copula, "
                                            "fast_ml, ctgan, tvae, copulagan, tablegan, tgan or mst")] = DEFAULT_MODEL,
@@ -141,10 +160,10 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn 
         delta: Annotated[float | None, typer.Option("--delta", help="δ of the privacy budget (default 1e-5)")] = None,
         value_protection: Annotated[int | None, typer.Option(
             "--value-protection", help="the fewest people a category or extreme value needs to be learned "
-                                       "(default 5; 0 switches value protection off)")] = None) -> None:
-    """Learn a table and save the model."""
+                                       "(default 5; 0 switches value protection off)")] = None,
+        table_name: TableOption = None, query: QueryOption = None) -> None:
+    """Learn a table (from a file or a database) and save the model."""
     from .errors import InvalidParameterError
-    from .io import read_table
     from .metadata import Metadata
     from .synthesizers import synthesizer_class
 
@@ -158,7 +177,7 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV or Parquet file to learn 
     if wrong:
         flags = ", ".join("--" + k.replace("_", "-") for k in wrong)
         raise InvalidParameterError(f"{flags} does not apply to the {model} model")
-    table = read_table(data)
+    table = _read(data, table_name, query)
     meta = Metadata.from_json(metadata) if metadata else None
     if policy:
         meta = _apply_policies(meta if meta is not None else Metadata.detect(table), policy)
@@ -198,7 +217,9 @@ def _apply_policies(metadata, settings: list[str]):
 @app.command()
 @_friendly
 def sample(model: Annotated[Path, typer.Argument(help="a model file written by veil fit")],
-           output: Annotated[Path, typer.Option("-o", "--output", help="CSV or Parquet file to write")],
+           output: Annotated[str, typer.Option("-o", "--output", "--to", help="where to write: a file (CSV, TSV, "
+                                               "Parquet, JSON Lines, Excel) or a database (a .duckdb/.sqlite file "
+                                               "or a URL, with --table)")],
            num_rows: Annotated[int | None, typer.Option("-n", "--num-rows", help="rows to generate", min=0)] = None,
            seed: Annotated[int | None, typer.Option("--seed", help="same seed, same rows")] = None,
            where: Annotated[str | None, typer.Option(
@@ -207,38 +228,55 @@ def sample(model: Annotated[Path, typer.Argument(help="a model file written by v
                                "`backticks`)")] = None,
            known: Annotated[Path | None, typer.Option(
                "--known", help="CSV or Parquet file of rows with some columns known: fill in the other columns "
-                               "of each (instead of -n)")] = None) -> None:
-    """Generate synthetic rows from a saved model (every row keeps the model's constraints)."""
+                               "of each (instead of -n)")] = None,
+           table_name: TableOption = None,
+           overwrite: Annotated[bool, typer.Option("--overwrite", help="replace the file or table if it "
+                                                                       "exists")] = False,
+           chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, help="rows generated and written at "
+                                                   "a time")] = 250_000) -> None:
+    """Generate synthetic rows from a saved model (every row keeps the model's constraints), written in
+    chunks; an existing file or table is kept unless --overwrite."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     from .errors import InvalidParameterError
-    from .io import read_table, write_table
+    from .io import open_sink, parse_location, read_table
     from .persist import load
 
     if (num_rows is None) == (known is None):
         raise InvalidParameterError("give either -n ROWS (new rows) or --known FILE (rows to complete)")
     if known is not None and where is not None:
         raise InvalidParameterError("--where selects new rows; with --known the rows are given. Use one of them")
+    target = parse_location(output, table=table_name, reading=False)
     synth = load(model)
     started = time.perf_counter()
     if known is not None:
-        table = synth.sample_remaining(read_table(known), seed=seed)
-        what = "completed"
+        chunks = iter([synth.sample_remaining(read_table(known), seed=seed)])
+        total, what = None, "completed"
     else:
-        table = synth.sample(num_rows, seed=seed, where=where)
-        what = "wrote"
-    write_table(table, output)
-    out.print(f"{what} {len(table):,} synthetic rows to {output} in {time.perf_counter() - started:.1f}s")
+        chunks = synth.sample_chunks(num_rows, seed=seed, chunk_rows=chunk_rows, where=where)
+        total, what = num_rows, "wrote"
+    progress = Progress(TextColumn("[bold]rows"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err, transient=True, disable=total is None or total <= chunk_rows)
+    with progress:
+        task = progress.add_task("rows", total=total)
+        with open_sink(target, overwrite=overwrite,
+                       progress=lambda done: progress.update(task, completed=done)) as sink:
+            for chunk in chunks:
+                sink.write(chunk)
+    out.print(f"{what} {sink.rows:,} synthetic rows to {escape(target.describe())} in "
+              f"{time.perf_counter() - started:.1f}s")
 
 
 @app.command()
 @_friendly
-def validate(data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
-             metadata: Annotated[Path, typer.Option("--metadata", help="metadata JSON with its constraints")]) -> None:
+def validate(data: Annotated[str, typer.Argument(help=SOURCE_HELP)],
+             metadata: Annotated[Path, typer.Option("--metadata", help="metadata JSON with its constraints")],
+             table_name: TableOption = None, query: QueryOption = None) -> None:
     """Check a table against its metadata and constraints before fitting: counts, never values."""
-    from .io import read_table
     from .metadata import Metadata
     from .metadata.validate import table_problems
 
-    table = read_table(data)
+    table = _read(data, table_name, query)
     meta = Metadata.from_json(metadata)
     problems = meta.problems() + table_problems(meta, table)
     broken = meta.constraint_violations(table) if not problems and meta.constraints else {}
@@ -256,7 +294,9 @@ def validate(data: Annotated[Path, typer.Argument(help="CSV or Parquet file")],
 def impute(model: Annotated[Path, typer.Argument(help="a model file written by veil fit (autoregressive)")],
            data: Annotated[Path, typer.Argument(help="CSV or Parquet file with missing cells to fill")],
            output: Annotated[Path, typer.Option("-o", "--output", help="CSV or Parquet file to write")],
-           seed: Annotated[int | None, typer.Option("--seed", help="same seed, same values")] = None) -> None:
+           seed: Annotated[int | None, typer.Option("--seed", help="same seed, same values")] = None,
+           overwrite: Annotated[bool, typer.Option("--overwrite", help="replace the output if it exists")] = False,
+           ) -> None:
     """Fill the missing cells of a table from a saved model, given the rest of each row."""
     from .errors import InvalidParameterError
     from .io import read_table, write_table
@@ -269,7 +309,7 @@ def impute(model: Annotated[Path, typer.Argument(help="a model file written by v
     table = read_table(data)
     started = time.perf_counter()
     filled = synth.impute(table, seed=seed)
-    write_table(filled, output)
+    write_table(filled, output, overwrite=overwrite)
     holes = int(table.isna().sum().sum() - filled.isna().sum().sum())
     out.print(f"filled {holes:,} missing cells of {len(table):,} rows in {time.perf_counter() - started:.1f}s; "
               f"wrote {output}")
@@ -334,7 +374,7 @@ def demo(output_dir: Annotated[Path, typer.Option("--out", help="folder for the 
     started = time.perf_counter()
     out.print(f"[bold]veil demo[/] — {DEMO_NOTICE}")
     real = demo_table(rows, seed=seed)
-    real_path = write_table(real, output_dir / "fictional_people.csv")
+    real_path = write_table(real, output_dir / "fictional_people.csv", overwrite=True).describe()
     metadata = Metadata.detect(real)
     out.print(_metadata_table(metadata, real))
     cls = synthesizer_class(DEFAULT_MODEL)
@@ -344,7 +384,7 @@ def demo(output_dir: Annotated[Path, typer.Option("--out", help="folder for the 
     t0 = time.perf_counter()
     synthetic = synth.sample(rows, seed=seed)
     sample_s = time.perf_counter() - t0
-    syn_path = write_table(synthetic, output_dir / "synthetic_people.csv")
+    syn_path = write_table(synthetic, output_dir / "synthetic_people.csv", overwrite=True).describe()
     model_path = synth.save(output_dir / "people.veil")
     pii = metadata.pii_columns
     if pii:

@@ -226,6 +226,28 @@ class Synthesizer:
             raise InvalidDataError("this synthesizer learned no column, so it cannot sample on conditions")
         return self._add_unlearned(parts, num_rows, rng)
 
+    def sample_chunks(self, num_rows: int, *, seed: int | None = None, chunk_rows: int = 250_000,
+                      conditions: Mapping[str, Any] | None = None, where: str | None = None) -> Iterator[pd.DataFrame]:
+        """:meth:`sample` in chunks of at most ``chunk_rows`` rows, for tables too large to hold at once.
+        Up to ``chunk_rows`` rows it yields exactly ``sample(num_rows, seed=seed)``; beyond, chunk ``i``
+        takes its own seed derived from ``seed`` (the same seed, the same chunks). Person ids continue
+        from chunk to chunk."""
+        if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)) or chunk_rows < 1:
+            raise InvalidDataError(f"chunk_rows must be an int >= 1. Got {chunk_rows!r} instead.")
+        if num_rows <= chunk_rows:
+            yield self.sample(num_rows, seed=seed, conditions=conditions, where=where)
+            return
+        sizes = [chunk_rows] * (num_rows // chunk_rows) + ([num_rows % chunk_rows] if num_rows % chunk_rows else [])
+        seeds = chunk_seeds(seed, len(sizes))
+        person = self.people_.column if getattr(self, "people_", None) is not None else None
+        offset = 0
+        for size, chunk_seed in zip(sizes, seeds):
+            chunk = self.sample(size, seed=chunk_seed, conditions=conditions, where=where)
+            if person is not None and len(chunk):
+                chunk[person] += offset
+                offset = int(chunk[person].max())
+            yield chunk
+
     def _add_unlearned(self, parts: dict[str, pd.Series], n: int, rng: np.random.Generator) -> pd.DataFrame:
         """The table of ``n`` rows: the learned columns in ``parts`` (index 0..n-1), plus new person ids and
         re-synthesized PII, in the synthesizer's column order."""
@@ -368,6 +390,13 @@ def _link_people(table: pd.DataFrame, metadata: Metadata):
     log.info("matched %d records to %d people (%d candidate pairs)", len(table), linkage.n_people,
              linkage.candidate_pairs)
     return linkage.labels, PeopleShape.fit(linkage.records_per_person(), column)
+
+
+def chunk_seeds(seed: int | None, count: int) -> list[int | None]:
+    """``count`` independent seeds derived from ``seed`` (None: unseeded chunks)."""
+    if seed is None:
+        return [None] * count
+    return [int(child.generate_state(1, np.uint64)[0] >> 1) for child in np.random.SeedSequence(seed).spawn(count)]
 
 
 def _private_rng() -> np.random.Generator:

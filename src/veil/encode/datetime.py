@@ -97,14 +97,15 @@ class DatetimeCodec:
         per_ns = TICKS_PER_SECOND[self.unit] / 10**9
         self.precision, self.step = "ns", 1
         if seen.size:
-            offsets = seen - seen.min()
+            # unsigned: two instants more than 292 years apart in nanoseconds overflow a signed difference
+            offsets = seen.astype(np.uint64) - np.uint64(int(seen.min()) % 2**64)
             for name, ns in PRECISIONS.items():
                 step = round(ns * per_ns)
                 if ns * per_ns >= 1 and np.all(offsets % step == 0):
                     self.precision, self.step = name, step
                     break
             self.origin = np.array([seen.min()], dtype=np.int64)
-            self.bounds = np.array([0.0, float((seen.max() - seen.min()) // self.step)])
+            self.bounds = np.array([0.0, float((int(seen.max()) - int(seen.min())) // self.step)])
         if not self.native:
             self.out_format = self.datetime_format or _DEFAULT_FORMATS.get(self.precision, "%Y-%m-%d %H:%M:%S.%f")
         return self
@@ -114,9 +115,13 @@ class DatetimeCodec:
         """Offsets from the reference instant in precision units, NaN where missing."""
         self._check_fitted()
         ticks, missing = self._ticks(values)
-        delta = ticks - self.origin[0]
-        whole, rest = np.divmod(delta, self.step)
-        x = whole.astype(np.float64) + rest.astype(np.float64) / self.step
+        origin = int(self.origin[0])
+        if self.step == 1:  # floats: a signed difference of far-apart nanoseconds could overflow
+            x = ticks.astype(np.float64) - float(origin)
+        else:  # whole steps and the rest apart, each without overflow
+            whole = ticks // self.step - origin // self.step
+            rest = ticks % self.step - origin % self.step
+            x = whole.astype(np.float64) + rest.astype(np.float64) / self.step
         x[missing] = np.nan
         return x
 

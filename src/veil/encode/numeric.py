@@ -8,6 +8,7 @@ message.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,16 @@ def learn_decimals(x: np.ndarray, eps: float = float(np.finfo(np.float64).eps)) 
         if np.all(np.abs(np.round(x, d) - x) <= tol):
             return d
     return None
+
+
+#: the dtype a codec records for a column of :class:`Decimal` values
+DECIMAL_DTYPE = "decimal"
+
+
+def _all_decimals(values: pd.Series) -> bool:
+    present = values.dropna()
+    return pd.api.types.is_object_dtype(values.dtype) and len(present) > 0 and all(
+        isinstance(v, Decimal) for v in present)
 
 
 def _is_integer_dtype(dtype: Any) -> bool:
@@ -77,6 +88,10 @@ class NumericalCodec:
             eps = float(np.finfo(np.float32 if str(in_dtype).lower() == "float32" else np.float64).eps)
             self.decimals = learn_decimals(x, eps)
             self.integer, self.dtype = False, str(in_dtype)
+        elif _all_decimals(values):  # exact decimals (money): given back as Decimal, with their scale
+            present = values.dropna()
+            self.decimals = max(max(-int(v.as_tuple().exponent), 0) for v in present)
+            self.integer, self.dtype = False, DECIMAL_DTYPE
         else:  # numbers stored as text or Python objects
             self.decimals = learn_decimals(x)
             self.integer = self.decimals == 0 and self.representation != "float"
@@ -117,6 +132,10 @@ class NumericalCodec:
         if self.enforce_min_max_values and not np.isnan(self.bounds).any():
             x = np.clip(x, self.bounds[0], self.bounds[1])
         missing = np.isnan(x)
+        if self.dtype == DECIMAL_DTYPE:
+            quantum = Decimal(1).scaleb(-(self.decimals or 0))
+            return pd.Series([None if m else Decimal(repr(float(v))).quantize(quantum) for v, m in zip(x, missing)],
+                             dtype=object)
         dtype = pandas_dtype(self.dtype)
         if isinstance(dtype, np.dtype) and dtype.kind in "biu":
             info = np.iinfo(dtype) if dtype.kind != "b" else np.iinfo(np.int8)

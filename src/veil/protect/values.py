@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,8 @@ class _Bounds:
         return out
 
     def _cell(self, value: Any, like: pd.Series) -> Any:
+        if isinstance(value, dict) and "decimal" in value:
+            return Decimal(value["decimal"])
         if self.kind == "datetime" and pd.api.types.is_datetime64_any_dtype(like.dtype):
             stamp = pd.Timestamp(value)
             tz = getattr(like.dt, "tz", None)
@@ -210,4 +213,6 @@ def _cell_value(value: Any) -> Any:
     """A bound's cell as JSON can hold it (timestamps as ISO text)."""
     if isinstance(value, (pd.Timestamp, np.datetime64)):
         return pd.Timestamp(value).isoformat()
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
     return _plain(value)

@@ -1,0 +1,403 @@
+"""Tables in databases: SQLite and DuckDB files, and any SQLAlchemy URL (PostgreSQL tested, and fast).
+
+Reading never changes the source: SQLite opens read-only, DuckDB with ``read_only``, and a SQLAlchemy
+connection reads inside a read-only transaction where the database has one (PostgreSQL); on other
+databases a ``--query`` must be a ``SELECT`` (or ``WITH``). Rows come ``batch_rows`` at a time (server-side
+cursors on PostgreSQL) and are kept as Arrow until the end, so a large table costs little more than its
+values.
+
+Writing goes in one transaction: the table appears whole or not at all, and an existing table is
+replaced only when asked (``overwrite``). PostgreSQL takes the rows through ``COPY``.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import InvalidDataError, InvalidParameterError, SourceError
+from .location import Location, scrub
+from .typed import DECIMAL_PRECISION, decimal_from, decimal_scale, from_arrow, infer_text, to_arrow
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?")
+
+
+def quote(name: str) -> str:
+    """A table or column name as a quoted SQL identifier (``schema.table`` keeps its dot)."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in str(name).split("."))
+
+
+def _check_table_name(name: str) -> None:
+    if not name or not name.strip():
+        raise InvalidParameterError("--table needs a name")
+
+
+# ------------------------------------------------------------------------------------------ read
+def read_database(location: Location, *, batch_rows: int) -> Iterator[pa.Table]:
+    """The rows of a database table or query, as Arrow tables of at most ``batch_rows`` rows."""
+    if location.table is not None:
+        _check_table_name(location.table)
+    reader = {"sqlite": _read_sqlite, "duckdb": _read_duckdb}.get(location.format, _read_sqlalchemy)
+    try:
+        yield from reader(location, batch_rows)
+    except (SourceError, InvalidDataError, InvalidParameterError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a driver's error, shown without a traceback or a password
+        raise SourceError(f"cannot read {location.describe()}: {scrub(_first_line(exc))}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def _select(location: Location) -> str:
+    return location.query if location.query is not None else f"SELECT * FROM {quote(location.table)}"
+
+
+def _read_sqlite(location: Location, batch_rows: int) -> Iterator[pa.Table]:
+    path = location.path
+    if not path.exists():
+        raise SourceError(f"database file {str(path)!r} does not exist")
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        declared = {}
+        if location.table is not None:
+            info = con.execute(f"PRAGMA table_info({quote(location.table)})").fetchall()
+            if not info:
+                raise SourceError(f"{location.describe()}: no such table in {path}")
+            declared = {row[1]: (row[2] or "").upper() for row in info}
+        cursor = con.execute(_select(location))
+        names = [d[0] for d in cursor.description]
+        while rows := cursor.fetchmany(batch_rows):
+            columns = list(zip(*rows))
+            yield pa.table({name: _sqlite_column(list(values), declared.get(name, ""))
+                            for name, values in zip(names, columns)})
+    finally:
+        con.close()
+
+
+def _sqlite_column(values: list[Any], declared: str) -> pa.Array:
+    """One column read from SQLite, typed by its declared type (SQLite itself keeps few types)."""
+    if declared.startswith("BOOL"):
+        return pa.array([None if v is None else bool(v) for v in values], type=pa.bool_())
+    match = re.match(r"(DECIMAL|NUMERIC)(?:_TEXT)?\s*\(\s*(\d+)\s*(?:,\s*(\d+))?\s*\)", declared)
+    if match:
+        scale = int(match.group(3) or 0)
+        return pa.array([decimal_from(v, scale) for v in values], type=pa.decimal128(DECIMAL_PRECISION, scale))
+    if declared.startswith(("TIMESTAMP", "DATETIME", "DATE")) and any(isinstance(v, str) for v in values):
+        zoned = declared.startswith("TIMESTAMPTZ") or "TIME ZONE" in declared
+        stamps = pd.to_datetime(pd.Series(values, dtype=object), utc=zoned, format="ISO8601")
+        return pa.array(stamps, from_pandas=True)
+    if not declared and any(isinstance(v, str) for v in values):  # a query's column: typed by its text
+        typed = infer_text(pd.Series(values, dtype=object))
+        if typed.dtype != object or any(isinstance(v, Decimal) for v in typed):
+            return pa.array(typed, from_pandas=True)
+    return _python_column(values)
+
+
+def _read_duckdb(location: Location, batch_rows: int) -> Iterator[pa.Table]:
+    import duckdb
+
+    if not location.path.exists():
+        raise SourceError(f"database file {str(location.path)!r} does not exist")
+    con = duckdb.connect(str(location.path), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        for batch in con.sql(_select(location)).to_arrow_reader(batch_rows):
+            yield pa.Table.from_batches([batch])
+    finally:
+        con.close()
+
+
+def engine_for(location: Location):
+    """A SQLAlchemy engine for ``location``; PostgreSQL sessions in UTC."""
+    from sqlalchemy import create_engine
+
+    options: dict[str, Any] = {}
+    if location.format == "postgresql":
+        options["connect_args"] = {"options": "-c TimeZone=UTC"}
+    try:
+        return create_engine(location.url, **options)
+    except Exception as exc:  # noqa: BLE001 - a missing driver, say
+        name = getattr(exc, "name", None)
+        hint = f" (pip install {name})" if isinstance(exc, ModuleNotFoundError) and name else ""
+        raise SourceError(f"cannot open {location.describe()}: {scrub(_first_line(exc))}{hint}") from None
+
+
+def _read_sqlalchemy(location: Location, batch_rows: int) -> Iterator[pa.Table]:
+    from sqlalchemy import text
+
+    engine = engine_for(location)
+    readonly = location.format == "postgresql"
+    if location.query is not None and not readonly and not re.match(r"\s*(SELECT|WITH)\b", location.query, re.I):
+        raise InvalidParameterError("--query must be a SELECT (or WITH ... SELECT); veil never changes the source")
+    try:
+        with engine.connect() as con:
+            if readonly:
+                con = con.execution_options(postgresql_readonly=True)
+            result = con.execution_options(stream_results=True, max_row_buffer=batch_rows).execute(
+                text(_select(location)))
+            names = list(result.keys())
+            for rows in result.partitions(batch_rows):
+                columns = list(zip(*rows))
+                yield pa.table({name: _python_column(list(values)) for name, values in zip(names, columns)})
+    finally:
+        engine.dispose()
+
+
+def _python_column(values: list[Any]) -> pa.Array:
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds: kept as text
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+
+
+def frame_from_batches(batches: list[pa.Table]) -> pd.DataFrame:
+    """The batches as one pandas table in veil's types."""
+    if not batches:
+        return pd.DataFrame()
+    table = pa.concat_tables(batches, promote_options="permissive") if len(batches) > 1 else batches[0]
+    return from_arrow(table)
+
+
+# ------------------------------------------------------------------------------------------ write
+class DatabaseSink:
+    """Chunks of one table into a database table, in one transaction committed by :meth:`commit`."""
+
+    def __init__(self, location: Location, *, overwrite: bool):
+        _check_table_name(location.table or "")
+        self.location, self.overwrite = location, overwrite
+        self.rows = 0
+        self.created = False
+        self._open()
+
+    # -------------------------------------------------------------- per database
+    def _open(self) -> None:
+        fmt = self.location.format
+        try:
+            if fmt == "sqlite":
+                self.location.path.parent.mkdir(parents=True, exist_ok=True)
+                self.con = sqlite3.connect(self.location.path, isolation_level=None)
+                self.con.execute("BEGIN")
+                exists = self.con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                          (self.location.table,)).fetchone() is not None
+            elif fmt == "duckdb":
+                import duckdb
+
+                self.location.path.parent.mkdir(parents=True, exist_ok=True)
+                self.con = duckdb.connect(str(self.location.path))
+                self._run("SET TimeZone = 'UTC'")
+                self._run("BEGIN TRANSACTION")
+                schema, _, name = self.location.table.rpartition(".")
+                exists = bool(self._run(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND "
+                    "(? = '' OR table_schema = ?)", [name, schema, schema])[0][0])
+            else:
+                from sqlalchemy import inspect
+
+                self.engine = engine_for(self.location)
+                self.con = self.engine.connect()
+                self.transaction = self.con.begin()
+                schema, _, name = self.location.table.rpartition(".")
+                exists = inspect(self.con).has_table(name, schema=schema or None)
+        except SourceError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise SourceError(f"cannot open {self.location.describe()}: {scrub(_first_line(exc))}") from None
+        if exists and not self.overwrite:
+            self.abort()
+            raise SourceError(f"{self.location.describe()} already exists; pass --overwrite to replace it")
+        self.exists = exists
+
+    def write(self, chunk: pd.DataFrame) -> None:
+        try:
+            if not self.created:
+                self._create(chunk)
+                self.created = True
+            fmt = self.location.format
+            if fmt == "sqlite":
+                self._insert_sqlite(chunk)
+            elif fmt == "duckdb":
+                arrow = to_arrow(chunk, self._schema)
+                self.con.register("veil_chunk", arrow)
+                self._run(f"INSERT INTO {quote(self.location.table)} SELECT * FROM veil_chunk")
+                self.con.unregister("veil_chunk")
+            elif fmt == "postgresql":
+                self._copy_postgresql(chunk)
+            else:
+                self._insert_sqlalchemy(chunk)
+        except (InvalidDataError, SourceError):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise SourceError(f"cannot write to {self.location.describe()}: {scrub(_first_line(exc))}") from None
+        self.rows += len(chunk)
+
+    def commit(self) -> None:
+        if not self.created:
+            raise InvalidDataError("nothing to write: the table has no columns")
+        if self.location.format in ("sqlite", "duckdb"):
+            self._run("COMMIT")
+            self.con.close()
+        else:
+            self.transaction.commit()
+            self.con.close()
+            self.engine.dispose()
+
+    def abort(self) -> None:
+        try:
+            if self.location.format in ("sqlite", "duckdb"):
+                self._run("ROLLBACK")
+                self.con.close()
+            else:
+                self.transaction.rollback()
+                self.con.close()
+                self.engine.dispose()
+        except Exception:  # noqa: BLE001 - the connection may be gone already; nothing was committed
+            pass
+
+    # -------------------------------------------------------------- create
+    def _create(self, chunk: pd.DataFrame) -> None:
+        table = quote(self.location.table)
+        fmt = self.location.format
+        if self.exists:
+            self._run(f"DROP TABLE {table}") if fmt in ("sqlite", "duckdb") else self._sql(f"DROP TABLE {table}")
+        if fmt == "duckdb":
+            self._schema = to_arrow(chunk).schema
+            self.con.register("veil_chunk", self._schema.empty_table())
+            self._run(f"CREATE TABLE {table} AS SELECT * FROM veil_chunk")
+            self.con.unregister("veil_chunk")
+            return
+        types = [sql_type(chunk[name], fmt) for name in chunk.columns]
+        self._kinds = types
+        columns = ", ".join(f"{quote(str(n))} {t}" for n, t in zip(chunk.columns, types))
+        if fmt == "sqlite":
+            self._run(f"CREATE TABLE {table} ({columns})")
+        else:
+            self._sql(f"CREATE TABLE {table} ({columns})")
+
+    def _run(self, statement: str, params: Any = ()) -> list[Any]:
+        """A statement on the SQLite or DuckDB connection, its result read to the end."""
+        return self.con.execute(statement, params).fetchall()
+
+    def _sql(self, statement: str) -> None:
+        from sqlalchemy import text
+
+        self.con.execute(text(statement))
+
+    # -------------------------------------------------------------- rows
+    def _insert_sqlite(self, chunk: pd.DataFrame) -> None:
+        cells = [_sqlite_cells(chunk[name], kind) for name, kind in zip(chunk.columns, self._kinds)]
+        marks = ", ".join("?" * len(cells))
+        self.con.executemany(f"INSERT INTO {quote(self.location.table)} VALUES ({marks})", zip(*cells))
+
+    def _copy_postgresql(self, chunk: pd.DataFrame) -> None:
+        raw = self.con.connection.driver_connection  # psycopg's own connection, inside our transaction
+        names = ", ".join(quote(str(n)) for n in chunk.columns)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {quote(self.location.table)} ({names}) FROM STDIN") as copy:
+            step = 100_000
+            for start in range(0, len(chunk), step):
+                copy.write(copy_text(chunk.iloc[start:start + step]))
+
+    def _insert_sqlalchemy(self, chunk: pd.DataFrame) -> None:
+        from sqlalchemy import column, table
+
+        target = table(self.location.table, *[column(str(n)) for n in chunk.columns])
+        cells = [_python_cells(chunk[name]) for name in chunk.columns]
+        names = [str(n) for n in chunk.columns]
+        records = [dict(zip(names, row)) for row in zip(*cells)]
+        if records:
+            self.con.execute(target.insert(), records)
+
+
+def sql_type(values: pd.Series, dialect: str) -> str:
+    """The column type that keeps ``values`` exactly in ``dialect``."""
+    dtype = values.dtype
+    zoned = isinstance(dtype, pd.DatetimeTZDtype)
+    if zoned or pd.api.types.is_datetime64_dtype(dtype):
+        if dialect == "sqlite":
+            return "TIMESTAMPTZ" if zoned else "TIMESTAMP"
+        return "TIMESTAMP WITH TIME ZONE" if zoned else "TIMESTAMP"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "INTEGER" if dialect == "sqlite" else "BIGINT"
+    if pd.api.types.is_float_dtype(dtype):
+        return "REAL" if dialect == "sqlite" else "DOUBLE PRECISION"
+    scale = decimal_scale(values) if pd.api.types.is_object_dtype(dtype) else None
+    if scale is not None:  # SQLite: a name with TEXT in it keeps the digits as written (NUMERIC would round)
+        return f"DECIMAL{'_TEXT' if dialect == 'sqlite' else ''}({DECIMAL_PRECISION},{scale})"
+    present = values.dropna()
+    if pd.api.types.is_object_dtype(dtype) and len(present) and all(isinstance(v, (bool, np.bool_)) for v in present):
+        return "BOOLEAN"
+    return "TEXT"
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
+def _python_cells(values: pd.Series) -> list[Any]:
+    """Plain Python values (None where missing) for a driver."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values.dtype):
+        return [None if _missing(v) else v.to_pydatetime() for v in values]
+    out = values.astype(object).tolist()
+    return [None if _missing(v) else v.item() if isinstance(v, np.generic) else v for v in out]
+
+
+def _sqlite_cells(values: pd.Series, kind: str) -> list[Any]:
+    cells = _python_cells(values)
+    if kind.startswith("TIMESTAMP"):
+        return [None if v is None else v.isoformat(sep=" ") for v in cells]
+    if kind.startswith("DECIMAL"):
+        return [None if v is None else str(v) for v in cells]
+    if kind == "BOOLEAN":
+        return [None if v is None else int(bool(v)) for v in cells]
+    return cells
+
+
+def copy_text(chunk: pd.DataFrame) -> str:
+    """``chunk`` in PostgreSQL's COPY text format: tab-separated, ``\\N`` for missing, backslash escapes."""
+    columns = []
+    for name in chunk.columns:
+        values = chunk[name]
+        dtype = values.dtype
+        missing = values.isna().to_numpy()
+        if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+            text = values.dt.strftime("%Y-%m-%d %H:%M:%S.%f" + ("%z" if isinstance(dtype, pd.DatetimeTZDtype) else ""))
+        elif pd.api.types.is_bool_dtype(dtype):
+            text = values.map({True: "t", False: "f"})
+        elif pd.api.types.is_integer_dtype(dtype):
+            text = values.astype(object).astype(str)
+        elif pd.api.types.is_float_dtype(dtype):
+            text = pd.Series([repr(float(v)) for v in values.to_numpy(dtype=np.float64, na_value=np.nan)],
+                             index=values.index)
+        else:
+            text = values.map(_copy_cell)
+        text = text.astype(object)
+        if missing.any():
+            text = text.where(~missing, "\\N")
+        columns.append(text.reset_index(drop=True))
+    if not columns:
+        return ""
+    lines = columns[0].str.cat(columns[1:], sep="\t") if len(columns) > 1 else columns[0]
+    return "\n".join(lines.tolist()) + "\n" if len(lines) else ""
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_cell(value: Any) -> Any:
+    if _missing(value):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "t" if value else "f"
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value).translate(_ESCAPES)
