@@ -229,3 +229,19 @@ def test_sample_writes_chunks_to_a_database_from_the_command_line(tmp_path):
                                  "--table", "synth", "--seed", "3", "--overwrite"])
     assert result.exit_code == 0
     pd.testing.assert_frame_equal(read_table(target, table="synth"), first)  # same seed, same chunks
+
+
+def test_any_sqlalchemy_database_takes_rows_through_plain_inserts(tmp_path):
+    """A database without a fast path of its own (here SQLite reached through SQLAlchemy) still reads and
+    writes, in one transaction; its own types decide what comes back."""
+    from veil.io import Location
+
+    where = Location("database", "other", url=f"sqlite:///{tmp_path / 'generic.db'}", table="people")
+    table = pd.DataFrame({"id": np.arange(4, dtype=np.int64), "name": ["a", None, "c", "d"],
+                          "score": [1.5, np.nan, 2.25, -1.0]})
+    write_table(table, where, chunk_rows=3)
+    pd.testing.assert_frame_equal(read_table(where), table)
+    with pytest.raises(veil.SourceError, match="already exists"):
+        write_table(table, where)
+    with pytest.raises(veil.InvalidParameterError, match="must be a SELECT"):
+        read_table(Location("database", "other", url=where.url, query="DELETE FROM people"))

@@ -199,7 +199,9 @@ class DatetimeTokens:
     def _parts(x: np.ndarray, codec: DatetimeCodec) -> np.ndarray:
         """Offsets (NaN where missing) -> [n, 7] float calendar parts (NaN rows where missing)."""
         missing = np.isnan(x)
-        ticks = int(codec.origin[0]) + np.rint(np.where(missing, 0, x)).astype(np.int64) * int(codec.step)
+        origin, step, limit = int(codec.origin[0]), int(codec.step), 2.0**62
+        x = np.clip(np.rint(np.where(missing, 0, x)), (-limit - origin) / step, (limit - origin) / step)
+        ticks = origin + x.astype(np.int64) * step
         parts = _datetime_parts(ticks, codec.unit).astype(np.float64)
         parts[missing] = np.nan
         return parts

@@ -23,7 +23,16 @@ import pyarrow as pa
 
 from ..errors import InvalidDataError, InvalidParameterError, SourceError
 from .location import Location, scrub
-from .typed import DECIMAL_PRECISION, decimal_from, decimal_scale, from_arrow, infer_text, to_arrow
+from .typed import (
+    DECIMAL_PRECISION,
+    arrow_type,
+    decimal_from,
+    decimal_scale,
+    from_arrow,
+    infer_text,
+    python_cells,
+    to_arrow,
+)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?")
 
@@ -276,6 +285,8 @@ class DatabaseSink:
             return
         types = [sql_type(chunk[name], fmt) for name in chunk.columns]
         self._kinds = types
+        self._schema = pa.schema([pa.field(str(n), arrow_type(chunk[n])) for n in chunk.columns]) \
+            if fmt == "postgresql" else None
         columns = ", ".join(f"{quote(str(n))} {t}" for n, t in zip(chunk.columns, types))
         if fmt == "sqlite":
             self._run(f"CREATE TABLE {table} ({columns})")
@@ -293,23 +304,31 @@ class DatabaseSink:
 
     # -------------------------------------------------------------- rows
     def _insert_sqlite(self, chunk: pd.DataFrame) -> None:
-        cells = [_sqlite_cells(chunk[name], kind) for name, kind in zip(chunk.columns, self._kinds)]
+        cells = _sqlite_cells(chunk, self._kinds)
         marks = ", ".join("?" * len(cells))
         self.con.executemany(f"INSERT INTO {quote(self.location.table)} VALUES ({marks})", zip(*cells))
 
     def _copy_postgresql(self, chunk: pd.DataFrame) -> None:
+        """The chunk through COPY, as CSV written by Arrow: every present value quoted, so that an
+        unquoted empty field is NULL and a quoted one an empty string."""
+        import pyarrow.csv as pcsv
+
         raw = self.con.connection.driver_connection  # psycopg's own connection, inside our transaction
         names = ", ".join(quote(str(n)) for n in chunk.columns)
-        with raw.cursor() as cursor, cursor.copy(f"COPY {quote(self.location.table)} ({names}) FROM STDIN") as copy:
+        options = pcsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        statement = f"COPY {quote(self.location.table)} ({names}) FROM STDIN WITH (FORMAT csv)"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
             step = 100_000
             for start in range(0, len(chunk), step):
-                copy.write(copy_text(chunk.iloc[start:start + step]))
+                buffer = pa.BufferOutputStream()
+                pcsv.write_csv(to_arrow(chunk.iloc[start:start + step], self._schema), buffer, options)
+                copy.write(buffer.getvalue().to_pybytes())
 
     def _insert_sqlalchemy(self, chunk: pd.DataFrame) -> None:
         from sqlalchemy import column, table
 
         target = table(self.location.table, *[column(str(n)) for n in chunk.columns])
-        cells = [_python_cells(chunk[name]) for name in chunk.columns]
+        cells = python_cells(chunk, times="native", decimals="native")
         names = [str(n) for n in chunk.columns]
         records = [dict(zip(names, row)) for row in zip(*cells)]
         if records:
@@ -339,65 +358,8 @@ def sql_type(values: pd.Series, dialect: str) -> str:
     return "TEXT"
 
 
-def _missing(v: Any) -> bool:
-    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
-
-
-def _python_cells(values: pd.Series) -> list[Any]:
-    """Plain Python values (None where missing) for a driver."""
-    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values.dtype):
-        return [None if _missing(v) else v.to_pydatetime() for v in values]
-    out = values.astype(object).tolist()
-    return [None if _missing(v) else v.item() if isinstance(v, np.generic) else v for v in out]
-
-
-def _sqlite_cells(values: pd.Series, kind: str) -> list[Any]:
-    cells = _python_cells(values)
-    if kind.startswith("TIMESTAMP"):
-        return [None if v is None else v.isoformat(sep=" ") for v in cells]
-    if kind.startswith("DECIMAL"):
-        return [None if v is None else str(v) for v in cells]
-    if kind == "BOOLEAN":
-        return [None if v is None else int(bool(v)) for v in cells]
-    return cells
-
-
-def copy_text(chunk: pd.DataFrame) -> str:
-    """``chunk`` in PostgreSQL's COPY text format: tab-separated, ``\\N`` for missing, backslash escapes."""
-    columns = []
-    for name in chunk.columns:
-        values = chunk[name]
-        dtype = values.dtype
-        missing = values.isna().to_numpy()
-        if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-            text = values.dt.strftime("%Y-%m-%d %H:%M:%S.%f" + ("%z" if isinstance(dtype, pd.DatetimeTZDtype) else ""))
-        elif pd.api.types.is_bool_dtype(dtype):
-            text = values.map({True: "t", False: "f"})
-        elif pd.api.types.is_integer_dtype(dtype):
-            text = values.astype(object).astype(str)
-        elif pd.api.types.is_float_dtype(dtype):
-            text = pd.Series([repr(float(v)) for v in values.to_numpy(dtype=np.float64, na_value=np.nan)],
-                             index=values.index)
-        else:
-            text = values.map(_copy_cell)
-        text = text.astype(object)
-        if missing.any():
-            text = text.where(~missing, "\\N")
-        columns.append(text.reset_index(drop=True))
-    if not columns:
-        return ""
-    lines = columns[0].str.cat(columns[1:], sep="\t") if len(columns) > 1 else columns[0]
-    return "\n".join(lines.tolist()) + "\n" if len(lines) else ""
-
-
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_cell(value: Any) -> Any:
-    if _missing(value):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return "t" if value else "f"
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value).translate(_ESCAPES)
+def _sqlite_cells(values: pd.DataFrame, kinds: list[str]) -> list[list[Any]]:
+    """The columns as SQLite stores them under the declared types veil writes."""
+    columns = python_cells(values)  # timestamps and decimals as text
+    return [[None if v is None else int(v) for v in cells] if kind == "BOOLEAN" else cells
+            for cells, kind in zip(columns, kinds)]

@@ -11,7 +11,6 @@ import io
 import json
 import os
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import pandas as pd
 
 from ..errors import InvalidDataError, SourceError
 from .location import Location
-from .typed import from_arrow, infer_objects, infer_text, to_arrow
+from .typed import from_arrow, infer_objects, infer_text, python_cells, to_arrow
 
 #: bytes read to guess a text file's encoding and delimiter
 SNIFF_BYTES = 1 << 20
@@ -199,13 +198,13 @@ class FileSink:
         writer = csv.writer(handle, delimiter=sep, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
         if self.rows == 0 and handle.tell() == 0:
             writer.writerow([str(c) for c in chunk.columns])
-        columns = [[_MISSING if v is None else v for v in cells] for cells in _python_columns(chunk)]
+        columns = [[_MISSING if v is None else v for v in cells] for cells in python_cells(chunk)]
         writer.writerows(zip(*columns))
 
     def _write_jsonl(self, chunk: pd.DataFrame) -> None:
         handle = self._text_handle()
         names = [str(c) for c in chunk.columns]
-        for row in zip(*_python_columns(chunk)):
+        for row in zip(*python_cells(chunk)):
             handle.write(json.dumps(dict(zip(names, row)), ensure_ascii=False, default=_json_default))
             handle.write("\n")
 
@@ -228,7 +227,7 @@ class FileSink:
             self._handle = Workbook(write_only=True)
             self._sheet = self._handle.create_sheet("data")
             self._sheet.append([str(c) for c in chunk.columns])
-        for row in zip(*_python_columns(chunk, native_times=True)):
+        for row in zip(*python_cells(chunk, times='naive')):
             for value in row:
                 if isinstance(value, str) and len(value) > EXCEL_CELL_CHARS:
                     raise InvalidDataError(f"an Excel cell holds at most {EXCEL_CELL_CHARS:,} characters and a "
@@ -246,32 +245,6 @@ class _Missing(float):
 
 
 _MISSING = _Missing("nan")
-
-
-def _python_columns(chunk: pd.DataFrame, *, native_times: bool = False) -> list[list[Any]]:
-    """``chunk``'s columns as lists of plain Python values that read back as the same values: None where
-    missing, decimals as their full text, timestamps in ISO 8601 with their offset (``native_times``:
-    naive ones as :class:`datetime`, for Excel)."""
-    out = []
-    for name in chunk.columns:
-        values = chunk[name]
-        dtype = values.dtype
-        missing = values.isna().to_numpy()
-        if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-            native = native_times and not isinstance(dtype, pd.DatetimeTZDtype)
-            cells = [None if m else (v.to_pydatetime() if native else v.isoformat()) for v, m in zip(values, missing)]
-        elif pd.api.types.is_bool_dtype(dtype):
-            cells = [None if m else bool(v) for v, m in zip(values.astype(object), missing)]
-        elif pd.api.types.is_integer_dtype(dtype):
-            cells = [None if m else int(v) for v, m in zip(values.astype(object), missing)]
-        elif pd.api.types.is_float_dtype(dtype):
-            cells = [None if m else float(v) for v, m in zip(values.to_numpy(dtype=np.float64, na_value=np.nan),
-                                                             missing)]
-        else:
-            cells = [None if m else str(v) if isinstance(v, Decimal) else v.item() if isinstance(v, np.generic)
-                     else v for v, m in zip(values.astype(object), missing)]
-        out.append(cells)
-    return out
 
 
 def _json_default(value: Any) -> Any:

@@ -156,13 +156,27 @@ def to_arrow(table: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
     arrays = []
     for field, name in zip(schema, table.columns):
         values = table[name]
-        if pa.types.is_string(field.type) and values.dtype != object:
+        if pa.types.is_string(field.type) and not isinstance(values.dtype, pd.StringDtype) and not all(
+                isinstance(v, str) for v in values.dropna()):
             values = values.astype(object).where(values.notna(), None).map(lambda v: v if v is None else str(v))
         elif pa.types.is_decimal(field.type):
-            values = values.map(lambda v, s=field.type.scale: None if v is None or v is pd.NA or v != v
-                                else Decimal(v).quantize(Decimal(1).scaleb(-s)))
+            values = values.map(lambda v, s=field.type.scale, n=field.name: _exact_decimal(v, s, n))
         arrays.append(pa.array(values, type=field.type, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _exact_decimal(value: Any, scale: int, column: str) -> Decimal | None:
+    """``value`` with ``scale`` decimals; an error rather than a rounded value when it has more."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    number = Decimal(value)
+    fixed = number.quantize(Decimal(1).scaleb(-scale))
+    if fixed != number:
+        from ..errors import InvalidDataError
+
+        raise InvalidDataError(f"column {column!r}: a value has more than the {scale} decimals of the column as "
+                               "first written; write the table in one chunk, or round the column first")
+    return fixed
 
 
 def from_arrow(table: pa.Table) -> pd.DataFrame:
@@ -216,3 +230,43 @@ def decimal_from(value: Any, scale: int | None) -> Decimal | None:
     except InvalidOperation:
         return None
     return number.quantize(Decimal(1).scaleb(-scale)) if scale is not None else number
+
+
+def python_cells(chunk: pd.DataFrame, *, times: str = "text", decimals: str = "text") -> list[list[Any]]:
+    """``chunk``'s columns as lists of plain Python values that read back as the same values, None where
+    missing. ``times``: ``"text"`` (ISO 8601 with the offset), ``"naive"`` (zone-less ones as
+    :class:`datetime`, for Excel) or ``"native"`` (all as :class:`datetime`); ``decimals``: ``"text"``
+    (their full digits) or ``"native"`` (:class:`Decimal`)."""
+    out = []
+    for name in chunk.columns:
+        values = chunk[name]
+        dtype = values.dtype
+        missing = values.isna().to_numpy()
+        if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+            native = times == "native" or (times == "naive" and not isinstance(dtype, pd.DatetimeTZDtype))
+            if native:
+                cells = [None if m else v.to_pydatetime() for v, m in zip(values, missing)]
+            else:
+                cells = _iso_texts(values, missing)
+        elif pd.api.types.is_bool_dtype(dtype):
+            cells = [None if m else bool(v) for v, m in zip(values.astype(object), missing)]
+        elif pd.api.types.is_integer_dtype(dtype):
+            cells = [None if m else int(v) for v, m in zip(values.astype(object), missing)]
+        elif pd.api.types.is_float_dtype(dtype):
+            cells = [None if m else float(v) for v, m in zip(values.to_numpy(dtype=np.float64, na_value=np.nan),
+                                                             missing)]
+        else:
+            text = decimals == "text"
+            cells = [None if m else str(v) if text and isinstance(v, Decimal) else v.item()
+                     if isinstance(v, np.generic) else v for v, m in zip(values.astype(object), missing)]
+        out.append(cells)
+    return out
+
+
+def _iso_texts(values: pd.Series, missing: np.ndarray) -> list[str | None]:
+    """Timestamps as ISO 8601 text, as pandas writes them: a date alone when every one is at midnight,
+    else date and time (fractions only where there are some), with the offset when zoned."""
+    present = values[~missing]
+    if not isinstance(values.dtype, pd.DatetimeTZDtype) and len(present) and (present == present.dt.normalize()).all():
+        return [None if m else v.strftime("%Y-%m-%d") for v, m in zip(values, missing)]
+    return [None if m else v.isoformat(sep=" ") for v, m in zip(values, missing)]

@@ -43,6 +43,10 @@ LR_DECAY = 0.3
 IMPUTE_CANDIDATES = 16
 
 
+#: validation rows scored at once (a split no larger is scored in one pass)
+VALIDATION_BATCH = 16_384
+
+
 class MaskedColumnNet(nn.Module):
     """Embeddings -> block-masked linear -> residual per-column layer -> per-column logits."""
 
@@ -202,10 +206,13 @@ class AutoregressiveModel(TorchModel):
 
         def validate() -> dict[str, float]:
             net.eval()
-            with torch.no_grad():
-                value = float(loss_of(val, fixed_mask))
+            total = 0.0
+            with torch.no_grad():  # in slices, so a large validation split costs no more memory than a small one
+                for start in range(0, n_val, VALIDATION_BATCH):
+                    part = val[start:start + VALIDATION_BATCH]
+                    total += float(loss_of(part, fixed_mask)) * part.shape[0]
             net.train()
-            return {"validation": value}
+            return {"validation": total / max(n_val, 1)}
 
         net.train()
         try:

@@ -204,8 +204,8 @@ class PrivateSchema:
         for name, kind in self.kinds.items():
             if name in self.bounds:
                 spread = self._spread(name, n)
-                if kind == "datetime":
-                    values = pd.Series(pd.to_datetime(spread.astype(np.int64)))
+                if kind == "datetime":  # whole seconds: the real data's precision is not known privately
+                    values = pd.Series(pd.to_datetime(np.floor(spread / 1e9).astype(np.int64) * 10**9))
                     column = metadata[name]
                     if column.datetime_format:
                         values = values.dt.strftime(column.datetime_format)
