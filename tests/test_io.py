@@ -131,14 +131,17 @@ def test_csv_encoding_and_delimiter_are_sniffed(tmp_path):
 
 def test_text_cells_take_the_narrowest_exact_type(tmp_path):
     path = tmp_path / "kinds.csv"
-    path.write_text("money,ratio,count,flag,when\n12.50,0.5,3,true,2024-01-01T10:00:00+02:00\n"
-                    "3.99,1.25,,FALSE,2024-01-02T00:00:00Z\n", encoding="utf-8")
+    path.write_text("money,ratio,count,flag,when,stamp\n"
+                    "12.50,0.5,3,true,2024-01-01 10:00:00+02:00,2013-01-01T05:00:00Z\n"
+                    "3.99,1.25,,FALSE,2024-01-02 00:00:00+00:00,2013-01-01T06:00:00Z\n", encoding="utf-8")
     table = read_table(path)
     assert table.money.tolist() == [Decimal("12.50"), Decimal("3.99")]  # float would lose the trailing zero
     assert table.ratio.dtype == np.float64 and str(table["count"].dtype) == "Int64"
     assert table.flag.tolist() == [True, False]
     assert str(table.when.dtype).startswith("datetime64") and str(table.when.dt.tz) == "UTC"
     assert table.when.iloc[0] == pd.Timestamp("2024-01-01 08:00", tz="UTC")
+    # other spellings stay text, so that a model writes them back in their own format
+    assert table.stamp.tolist() == ["2013-01-01T05:00:00Z", "2013-01-01T06:00:00Z"]
 
 
 def test_a_synthesizer_gives_decimals_back_as_decimals(tmp_path):

@@ -405,6 +405,84 @@ def _describe_policy(policy: str | None) -> str:
             "person_id": "used to match each person's records, then dropped"}.get(policy or "", str(policy))
 
 
+#: the datasets and synthesizers of the published leaderboard (benchmarks/RESULTS.md)
+BENCHMARK_DATASETS = ("adult", "bank_marketing", "kc_house_sales", "nycflights13")
+BENCHMARK_SYNTHESIZERS = ("autoregressive", "gaussian_copula", "fast_ml", "tvae", "ctgan")
+INCUMBENT_SYNTHESIZERS = ("sdv:gaussian_copula", "sdv:ctgan", "sdv:tvae")
+
+
+@app.command()
+@_friendly
+def benchmark(
+        output_dir: Annotated[Path, typer.Option("-o", "--out", help="folder for results, cache and "
+                                                 "reports (an interrupted run resumes there)")] = Path("benchmark"),
+        dataset: Annotated[list[str] | None, typer.Option(
+            "--dataset", "-d", help="a shared dataset (adult, bank_marketing, diabetes_130us, kc_house_sales, "
+                                    "kddcup99, nycflights13); repeat for several. Default: "
+                                    + ", ".join(BENCHMARK_DATASETS))] = None,
+        data: Annotated[list[Path] | None, typer.Option("--data", help="a CSV of your own (with --target)")] = None,
+        target: Annotated[list[str] | None, typer.Option("--target",
+                                                         help="the column to predict in each --data")] = None,
+        task: Annotated[str | None, typer.Option("--task", help="classification or regression (default: "
+                                                 "guessed from the target)")] = None,
+        synthesizer: Annotated[list[str] | None, typer.Option(
+            "--synthesizer", "-s", help="a veil model name or an incumbent (sdv:gaussian_copula, sdv:ctgan, "
+                                        "sdv:tvae, sdv:copulagan); repeat for several")] = None,
+        repeats: Annotated[int, typer.Option("--repeats", min=1, help="runs per cell, seeds 0, 1, ...")] = 1,
+        time_limit: Annotated[float, typer.Option("--time-limit", help="seconds per cell (fit and sample)")] = 1800,
+        max_train_rows: Annotated[int | None, typer.Option(
+            "--max-train-rows", help="fit on a seeded sample of at most this many training rows")] = None,
+        settings: Annotated[list[str] | None, typer.Option(
+            "--set", help="SYNTHESIZER.PARAMETER=VALUE, e.g. ctgan.epochs=30 or sdv:tvae.epochs=50")] = None,
+        incumbent_python: Annotated[str | None, typer.Option(
+            "--incumbent-python", envvar="VEIL_INCUMBENT_PYTHON",
+            help="the Python of the incumbents' own environment (benchmarks/setup-incumbents.sh)")] = None,
+        datasets_dir: Annotated[Path, typer.Option("--datasets-dir", envvar="VEIL_DATASETS",
+                                                   help="where the shared datasets are")] = Path("../shared/datasets"),
+) -> None:
+    """Run datasets x synthesizers x repeats and write a leaderboard (markdown and HTML) with quality,
+    utility, privacy, time and memory side by side."""
+    import shlex
+
+    from .benchmark import runner
+    from .errors import InvalidParameterError
+
+    shared = runner.shared_datasets(datasets_dir)
+    chosen = list(dataset or ([] if data else BENCHMARK_DATASETS))
+    unknown = [d for d in chosen if d not in shared]
+    if unknown:
+        raise InvalidParameterError(f"unknown dataset(s) {', '.join(unknown)}; shared ones: {', '.join(shared)}")
+    datasets = [shared[d] for d in chosen]
+    data, target = list(data or []), list(target or [])
+    if len(data) != len(target):
+        raise InvalidParameterError("give one --target for each --data file")
+    for path, column in zip(data, target):
+        datasets.append(runner.Dataset(path.name.split(".")[0], path, column, task or _guess_task(path, column)))
+    synthesizers = list(synthesizer or [*BENCHMARK_SYNTHESIZERS, *(INCUMBENT_SYNTHESIZERS if incumbent_python
+                                                                    else ())])
+    plan = runner.Plan(datasets=datasets, synthesizers=synthesizers, out=output_dir, repeats=repeats,
+                       time_limit=time_limit, max_train_rows=max_train_rows,
+                       options=runner.parse_options(settings or []), incumbent_python=incumbent_python,
+                       command=" ".join(["veil", *map(shlex.quote, sys.argv[1:])]))
+    results = runner.run(plan, log=lambda line: err.print(escape(line), highlight=False))
+    done = results[results.status == "ok"]
+    out.print(f"{len(done)} of {len(results)} cells finished; leaderboard: {output_dir / 'leaderboard.md'}, "
+              f"page: {output_dir / 'report.html'}, table: {output_dir / 'results.csv'}")
+
+
+def _guess_task(path: Path, column: str) -> str:
+    """Classification when the target is text or has few values, else regression."""
+    from .benchmark.runner import read_csv
+    from .errors import InvalidParameterError
+
+    table = read_csv(path)
+    if column not in table.columns:
+        raise InvalidParameterError(f"{path} has no column {column!r}")
+    values = table[column].dropna()
+    numeric = values.dtype.kind in "iuf"
+    return "regression" if numeric and values.nunique() > 20 else "classification"
+
+
 def main() -> None:
     """Entry point of the ``veil`` command."""
     app(prog_name="veil")

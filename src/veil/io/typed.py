@@ -30,12 +30,15 @@ _INT = re.compile(r"[-+]?\d+")
 _DECIMAL = re.compile(r"[-+]?\d+\.(\d+)")
 _BOOL = {"true": True, "false": False}
 _LEADING_ZERO = r"[-+]?0\d"
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?")
+#: timestamps as veil (and pandas) write them: a date, or a date, a space and a time, with an optional
+#: +HH:MM offset. Other spellings (``T``, ``Z``, ``05/01/2024``) stay text, so the model keeps their format
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2}(?:\.\d{1,9})?([+-]\d{2}:\d{2})?)?")
 
 
 def infer_text(values: pd.Series) -> pd.Series:
     """A column of text cells (missing: None/NaN) typed as the narrowest of boolean, integer, decimal,
-    float or ISO 8601 timestamp that holds every cell exactly; otherwise the text unchanged.
+    float or timestamp (in the ISO 8601 spelling veil writes) that holds every cell exactly; otherwise
+    the text unchanged.
 
     A number with a fractional part becomes a :class:`Decimal` when float64 would change its text
     (``"12.50"``, or more digits than a float keeps) and every cell has the same number of decimals.

@@ -143,3 +143,44 @@ def _axis_labels(left: float, base: float, plot_w: float, lo: str, hi: str) -> s
 def _empty(width: int, height: int, title: str, message: str) -> str:
     return (_frame(width, height, title) + f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" font-size="11" '
             f'text-anchor="middle" fill="#888">{escape(message)}</text></svg>')
+
+
+def scatter(points: Sequence[tuple[str, float, float, str]], *, x_label: str, y_label: str, log_x: bool = False,
+            width: int = 520, height: int = 320, title: str = "") -> str:
+    """Labelled points ``(label, x, y, colour)``; ``log_x`` for quantities such as seconds."""
+    shown = [(label, x, y, colour) for label, x, y, colour in points
+             if np.isfinite(x) and np.isfinite(y) and (x > 0 or not log_x)]
+    if not shown:
+        return _empty(width, height, title, "nothing to plot")
+    left, right, top, bottom = 48, 110, 26, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    xs = np.array([p[1] for p in shown], dtype=float)
+    ys = np.array([p[2] for p in shown], dtype=float)
+    tx = np.log10(xs) if log_x else xs
+    x_lo, x_hi = float(tx.min()), float(tx.max())
+    y_lo, y_hi = float(ys.min()), float(ys.max())
+    x_pad = (x_hi - x_lo) * 0.05 or 0.5
+    y_pad = (y_hi - y_lo) * 0.08 or 0.05
+    x_lo, x_hi, y_lo, y_hi = x_lo - x_pad, x_hi + x_pad, y_lo - y_pad, y_hi + y_pad
+    base = top + plot_h
+    parts = [_frame(width, height, title),
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#888"/>',
+             f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" stroke="#888"/>']
+    for value in (y_lo, (y_lo + y_hi) / 2, y_hi):
+        y = base - (value - y_lo) / (y_hi - y_lo) * plot_h
+        parts.append(f'<text x="{left - 4}" y="{y + 3:.1f}" font-size="9" text-anchor="end">{_fmt(value)}</text>')
+    for value in (x_lo, (x_lo + x_hi) / 2, x_hi):
+        x = left + (value - x_lo) / (x_hi - x_lo) * plot_w
+        shown_value = 10 ** value if log_x else value
+        parts.append(f'<text x="{x:.1f}" y="{base + 12}" font-size="9" text-anchor="middle">{_fmt(shown_value)}</text>')
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">'
+                 f'{escape(x_label)}{" (log scale)" if log_x else ""}</text>')
+    parts.append(f'<text x="10" y="{top + plot_h / 2:.1f}" font-size="10" text-anchor="middle" '
+                 f'transform="rotate(-90 10 {top + plot_h / 2:.1f})">{escape(y_label)}</text>')
+    for (label, _, _, colour), vx, vy in zip(shown, tx, ys):
+        x = left + (vx - x_lo) / (x_hi - x_lo) * plot_w
+        y = base - (vy - y_lo) / (y_hi - y_lo) * plot_h
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"><title>{escape(label)}</title></circle>'
+                     f'<text x="{x + 6:.1f}" y="{y + 3:.1f}" font-size="9">{escape(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
