@@ -233,9 +233,17 @@ def sample(model: Annotated[Path, typer.Argument(help="a model file written by v
            overwrite: Annotated[bool, typer.Option("--overwrite", help="replace the file or table if it "
                                                                        "exists")] = False,
            chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, help="rows generated and written at "
-                                                   "a time")] = 250_000) -> None:
+                                                   "a time")] = 250_000,
+           workers: Annotated[int | None, typer.Option(
+               "--workers", min=1, help="generate Parquet shards into the folder -o in parallel, on a local Dask "
+                                        "cluster of this many processes")] = None,
+           scheduler: Annotated[str | None, typer.Option(
+               "--scheduler", help="generate shards on an existing Dask cluster (tcp://host:8786)")] = None,
+           shard_rows: Annotated[int, typer.Option("--shard-rows", min=1, help="rows per Parquet shard "
+                                                   "(with --workers or --scheduler)")] = 1_000_000) -> None:
     """Generate synthetic rows from a saved model (every row keeps the model's constraints), written in
-    chunks; an existing file or table is kept unless --overwrite."""
+    chunks; an existing file or table is kept unless --overwrite. With --workers or --scheduler: Parquet
+    shards in a folder, in parallel, resumable and byte-identical on a rerun."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .errors import InvalidParameterError
@@ -246,6 +254,13 @@ def sample(model: Annotated[Path, typer.Argument(help="a model file written by v
         raise InvalidParameterError("give either -n ROWS (new rows) or --known FILE (rows to complete)")
     if known is not None and where is not None:
         raise InvalidParameterError("--where selects new rows; with --known the rows are given. Use one of them")
+    if workers is not None or scheduler is not None:
+        if known is not None or where is not None or table_name is not None:
+            raise InvalidParameterError("--workers/--scheduler write shards of new rows to a folder; --known, "
+                                        "--where and --table do not apply")
+        _sample_shards(model, num_rows, Path(output), seed=seed or 0, shard_rows=shard_rows, workers=workers,
+                       scheduler=scheduler)
+        return
     target = parse_location(output, table=table_name, reading=False)
     synth = load(model)
     started = time.perf_counter()
@@ -265,6 +280,33 @@ def sample(model: Annotated[Path, typer.Argument(help="a model file written by v
                 sink.write(chunk)
     out.print(f"{what} {sink.rows:,} synthetic rows to {escape(target.describe())} in "
               f"{time.perf_counter() - started:.1f}s")
+
+
+def _sample_shards(model: Path, rows: int, out_dir: Path, *, seed: int, shard_rows: int, workers: int | None,
+                   scheduler: str | None) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .scale.shards import generate
+
+    started = time.perf_counter()
+    progress = Progress(TextColumn("[bold]rows"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err, transient=True)
+    kept: list[int] = []
+
+    def update(done: int, _: int) -> None:
+        if not kept:
+            kept.append(done)  # the first call: the rows of shards already there
+        progress.update(task, completed=done)
+
+    with progress:
+        task = progress.add_task("rows", total=rows)
+        manifest = generate(model, rows, out_dir, seed=seed, shard_rows=shard_rows, workers=workers,
+                            scheduler=scheduler, progress=update)
+    seconds = time.perf_counter() - started
+    made = manifest["rows_written"] - (kept[0] if kept else 0)
+    out.print(f"{manifest['rows_written']:,} synthetic rows in {len(manifest['shards'])} shards in {out_dir}: "
+              f"{made:,} made in {seconds:.1f}s ({made / max(seconds, 1e-9):,.0f} rows/s), "
+              f"{manifest['rows_written'] - made:,} kept from before; manifest {out_dir / 'manifest.json'}")
 
 
 @app.command()

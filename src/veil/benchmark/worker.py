@@ -15,7 +15,15 @@ import time
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory (Linux reports KiB)."""
+    """This process's own peak resident memory in MiB. Linux's ``VmHWM`` starts afresh at exec;
+    ``ru_maxrss`` would carry over the parent's peak at fork, when the parent is the larger."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
