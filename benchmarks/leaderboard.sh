@@ -12,7 +12,7 @@ make -C "$repo" setup >&2
 sdv_python="$("$here/setup-incumbents.sh")"
 cd "$repo"
 OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" .venv/bin/veil benchmark -o "$out" \
-  -d adult -d bank_marketing -d kc_house_sales -d nycflights13 \
+  -d adult -d bank_marketing -d kc_house_sales -d kddcup99 \
   -s autoregressive -s gaussian_copula -s fast_ml -s tvae -s ctgan \
   -s sdv:gaussian_copula -s sdv:ctgan -s sdv:tvae \
   --max-train-rows 20000 --time-limit 900 \

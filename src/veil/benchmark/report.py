@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ..metrics import svg
+from .runner import cell_name
 
 #: one colour per synthesizer family: veil's own, and the incumbents
 VEIL_COLOUR, INCUMBENT_COLOUR = "#4063d8", "#e6862d"
@@ -19,10 +20,12 @@ COLUMNS = ["dataset", "synthesizer", "repeat", "status", "quality", "column_shap
            "peak_rss_mb", "fit_rows", "synthetic_rows", "options", "message"]
 
 
-def results_table(out: Path) -> pd.DataFrame:
-    """Every finished cell, one row each."""
+def results_table(out: Path, cells: set[str] | None = None) -> pd.DataFrame:
+    """Every finished cell (of ``cells``, names without ``.json``, when given), one row each."""
     rows = []
     for path in sorted((out / "cells").glob("*.json")):
+        if cells is not None and path.stem not in cells:
+            continue
         cell = json.loads(path.read_text())
         scores = cell.get("scores") or {}
         tstr, trtr = scores.get("tstr") or {}, cell.get("trtr") or {}
@@ -43,7 +46,8 @@ def results_table(out: Path) -> pd.DataFrame:
 
 def write_reports(out: Path, plan: Any, environment: dict[str, Any]) -> pd.DataFrame:
     """results.csv, leaderboard.md and report.html in ``out``; returns the results."""
-    results = results_table(out)
+    cells = {cell_name(d.name, s, r) for d in plan.datasets for s in plan.synthesizers for r in range(plan.repeats)}
+    results = results_table(out, cells)
     results.to_csv(out / "results.csv", index=False)
     (out / "leaderboard.md").write_text(leaderboard(results, environment), encoding="utf-8")
     (out / "report.html").write_text(html_page(results, environment), encoding="utf-8")
