@@ -3,6 +3,7 @@ cells, a changed setting reruns its cells, time limits hold, and the reports say
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,10 @@ def test_the_command_line_checks_its_arguments(tmp_path, small_dataset):
     result = cli.invoke(app, ["benchmark", "-o", str(tmp_path / "b"), "--data", str(small_dataset.path),
                               "--target", "label", "-s", "sdv:ctgan"], env={"VEIL_INCUMBENT_PYTHON": ""})
     assert result.exit_code == 1 and "--incumbent-python" in result.output
+    result = cli.invoke(app, ["benchmark", "-o", str(tmp_path / "b"), "--data", str(small_dataset.path),
+                              "--target", "label", "-s", "sdv:ctgan", "--incumbent-python", sys.executable,
+                              "--incumbent-worker", str(tmp_path / "missing.py")])
+    assert result.exit_code == 1 and "--incumbent-worker" in result.output
     result = cli.invoke(app, ["benchmark", "-o", str(tmp_path / "b"), "-d", "nope"])
     assert result.exit_code == 1 and "unknown dataset" in result.output
     result = cli.invoke(app, ["benchmark", "-o", str(tmp_path / "b"), "--data", str(small_dataset.path),

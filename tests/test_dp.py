@@ -26,10 +26,13 @@ def test_the_accountant_gives_the_published_epsilon():
 
 
 def _regression(seed: int = 0) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
-    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # a local generator: no global seeding
     net = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
-    x = torch.randn(40, 3)
-    return net, x, x.sum(1, keepdim=True) + 0.1 * torch.randn(40, 1)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.copy_(0.3 * torch.randn(parameter.shape, generator=generator))
+    x = torch.randn(40, 3, generator=generator)
+    return net, x, x.sum(1, keepdim=True) + 0.1 * torch.randn(40, 1, generator=generator)
 
 
 def _loss_of_row(net: nn.Module):

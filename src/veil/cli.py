@@ -479,6 +479,10 @@ def benchmark(
         incumbent_python: Annotated[str | None, typer.Option(
             "--incumbent-python", envvar="VEIL_INCUMBENT_PYTHON",
             help="the Python of the incumbents' own environment (benchmarks/setup-incumbents.sh)")] = None,
+        incumbent_worker: Annotated[str | None, typer.Option(
+            "--incumbent-worker", envvar="VEIL_INCUMBENT_WORKER",
+            help="the incumbents' worker script (default: benchmarks/incumbent_worker.py of veil's repository)")
+        ] = None,
         datasets_dir: Annotated[Path, typer.Option("--datasets-dir", envvar="VEIL_DATASETS",
                                                    help="where the shared datasets are")] = Path("../shared/datasets"),
 ) -> None:
@@ -505,7 +509,7 @@ def benchmark(
     plan = runner.Plan(datasets=datasets, synthesizers=synthesizers, out=output_dir, repeats=repeats,
                        time_limit=time_limit, max_train_rows=max_train_rows,
                        options=runner.parse_options(settings or []), incumbent_python=incumbent_python,
-                       command=" ".join(["veil", *map(shlex.quote, sys.argv[1:])]))
+                       incumbent_worker=incumbent_worker, command=" ".join(["veil", *map(shlex.quote, sys.argv[1:])]))
     results = runner.run(plan, log=lambda line: err.print(escape(line), highlight=False))
     done = results[results.status == "ok"]
     out.print(f"{len(done)} of {len(results)} cells finished; leaderboard: {output_dir / 'leaderboard.md'}, "

@@ -38,6 +38,21 @@ SEED = 0
 #: synthetic rows per cell: as many as the training rows, at most this many
 MAX_SYNTHETIC_ROWS = 50_000
 INCUMBENTS = ("sdv:gaussian_copula", "sdv:ctgan", "sdv:tvae", "sdv:copulagan")
+#: the incumbents' worker, in the repository's benchmarks/ (outside veil's source: it imports SDV)
+INCUMBENT_WORKER = Path("benchmarks") / "incumbent_worker.py"
+
+
+def find_incumbent_worker(given: str | os.PathLike[str] | None = None) -> Path:
+    """The incumbents' worker script: ``given``, else ``benchmarks/incumbent_worker.py`` under the current
+    folder or under the repository veil runs from."""
+    candidates = [Path(given)] if given else [Path.cwd() / INCUMBENT_WORKER,
+                                               Path(__file__).resolve().parents[3] / INCUMBENT_WORKER]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise InvalidParameterError(
+        f"the incumbents' worker script is not at {' or '.join(map(str, candidates))}: run from veil's "
+        f"repository or give --incumbent-worker PATH/TO/benchmarks/incumbent_worker.py")
 
 
 @dataclass
@@ -110,6 +125,7 @@ class Plan:
     max_train_rows: int | None = None  # fit on a seeded sample of at most this many training rows
     options: dict[str, dict[str, Any]] = field(default_factory=dict)  # synthesizer -> its parameters
     incumbent_python: str | None = None  # the Python of the incumbents' own environment
+    incumbent_worker: str | None = None  # its worker script (default: benchmarks/incumbent_worker.py)
     command: str = ""
 
     def check(self) -> None:
@@ -119,9 +135,11 @@ class Plan:
         if unknown:
             raise InvalidParameterError(f"unknown synthesizer(s) {', '.join(unknown)}; choose from "
                                         f"{', '.join([*sorted(REGISTRY), *INCUMBENTS])}")
-        if any(s in INCUMBENTS for s in self.synthesizers) and not self.incumbent_python:
-            raise InvalidParameterError("the sdv:* synthesizers run in their own environment: give "
-                                        "--incumbent-python (benchmarks/setup-incumbents.sh prints it)")
+        if any(s in INCUMBENTS for s in self.synthesizers):
+            if not self.incumbent_python:
+                raise InvalidParameterError("the sdv:* synthesizers run in their own environment: give "
+                                            "--incumbent-python (benchmarks/setup-incumbents.sh prints it)")
+            self.incumbent_worker = str(find_incumbent_worker(self.incumbent_worker))
         if self.repeats < 1 or self.time_limit <= 0:
             raise InvalidParameterError("repeats must be >= 1 and the time limit > 0")
 
@@ -211,7 +229,7 @@ def _run_cell(plan: Plan, dataset: Dataset, synthesizer: str, repeat: int, setti
                  str(settings["synthetic_rows"]), "--seed", str(settings["seed"]),
                  "--options", json.dumps(settings["options"])]
     if synthesizer in INCUMBENTS:
-        command = [plan.incumbent_python, str(Path(__file__).with_name("incumbent_worker.py")), *arguments]
+        command = [plan.incumbent_python, str(plan.incumbent_worker), *arguments]
     else:
         command = [sys.executable, "-m", "veil.benchmark.worker", *arguments]
     cell: dict[str, Any] = {**settings, "status": "ok"}
@@ -258,8 +276,8 @@ def record_environment(plan: Plan) -> dict[str, Any]:
                 "tstr_model": booster_name()}
     if plan.incumbent_python and any(s in INCUMBENTS for s in plan.synthesizers):
         try:
-            done = subprocess.run([plan.incumbent_python, str(Path(__file__).with_name("incumbent_worker.py")),
-                                   "--versions"], capture_output=True, text=True, timeout=300)
+            done = subprocess.run([plan.incumbent_python, str(plan.incumbent_worker), "--versions"],
+                                  capture_output=True, text=True, timeout=300)
             versions.update(json.loads(done.stdout.strip().splitlines()[-1]))
         except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
             versions["sdv"] = "unavailable"

@@ -1,10 +1,13 @@
 """One benchmark cell for an incumbent synthesizer (SDV), run by the incumbent's own Python.
 
-    INCUMBENT_PYTHON incumbent_worker.py TRAIN.csv OUT.csv --model sdv:ctgan --rows N --seed S [--options JSON]
-    INCUMBENT_PYTHON incumbent_worker.py --versions
+    INCUMBENT_PYTHON benchmarks/incumbent_worker.py TRAIN.csv OUT.csv --model sdv:ctgan --rows N [--options JSON]
+    INCUMBENT_PYTHON benchmarks/incumbent_worker.py --versions
 
-It imports nothing from veil: it runs in a separate virtual environment where SDV (Business Source
-License) is installed (``benchmarks/setup-incumbents.sh``), and veil never imports SDV.
+``veil benchmark`` runs it (``--incumbent-worker`` names this file when veil is not run from the repository).
+It lives outside veil's source tree and imports nothing from veil: it runs in a separate virtual
+environment where SDV (Business Source License) is installed (``benchmarks/setup-incumbents.sh``), and veil
+never imports SDV. SDV's synthesizers take no seed, and this worker does not seed global generators on
+their behalf: an incumbent's repeats differ, as they do for SDV's users. ``--seed`` is accepted and ignored.
 """
 from __future__ import annotations
 
@@ -31,22 +34,14 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--model", required=True, choices=sorted(MODELS))
     parser.add_argument("--rows", type=int, required=True)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="ignored: SDV's synthesizers take no seed")
     parser.add_argument("--options", default="{}")
     args = parser.parse_args()
 
-    import numpy as np
     import pandas as pd
     import sdv.single_table
     from sdv.metadata import Metadata
 
-    np.random.seed(args.seed)
-    try:
-        import torch
-
-        torch.manual_seed(args.seed)
-    except ImportError:
-        pass
     train = pd.read_csv(args.train, keep_default_na=False, na_values=[""], low_memory=False)
     data = {"table": train}
     cls = getattr(sdv.single_table, MODELS[args.model])
