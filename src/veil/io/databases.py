@@ -11,6 +11,7 @@ replaced only when asked (``overwrite``). PostgreSQL takes the rows through ``CO
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -251,25 +252,23 @@ class DatabaseSink:
     def commit(self) -> None:
         if not self.created:
             raise InvalidDataError("nothing to write: the table has no columns")
-        if self.location.format in ("sqlite", "duckdb"):
-            self._run("COMMIT")
-            self.con.close()
-        else:
-            self.transaction.commit()
-            self.con.close()
-            self.engine.dispose()
+        self._end(commit=True)
 
     def abort(self) -> None:
-        try:
-            if self.location.format in ("sqlite", "duckdb"):
-                self._run("ROLLBACK")
-                self.con.close()
-            else:
-                self.transaction.rollback()
-                self.con.close()
-                self.engine.dispose()
-        except Exception:  # noqa: BLE001 - the connection may be gone already; nothing was committed
-            pass
+        with contextlib.suppress(Exception):  # the connection may be gone already; nothing was committed
+            self._end(commit=False)
+
+    def _end(self, *, commit: bool) -> None:
+        """Commit or roll back the one transaction the whole table was written in, and close."""
+        if self.location.format in ("sqlite", "duckdb"):
+            self._run("COMMIT" if commit else "ROLLBACK")
+        elif commit:
+            self.transaction.commit()
+        else:
+            self.transaction.rollback()
+        self.con.close()
+        if self.location.format not in ("sqlite", "duckdb"):
+            self.engine.dispose()
 
     # -------------------------------------------------------------- create
     def _create(self, chunk: pd.DataFrame) -> None:
