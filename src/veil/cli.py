@@ -5,9 +5,11 @@ and one clear line on stderr, never a traceback.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -161,6 +163,17 @@ def fit(data: Annotated[str, typer.Argument(help=SOURCE_HELP)],
         value_protection: Annotated[int | None, typer.Option(
             "--value-protection", help="the fewest people a category or extreme value needs to be learned "
                                        "(default 5; 0 switches value protection off)")] = None,
+        streaming: Annotated[bool, typer.Option(
+            "--streaming", help="read the table in batches, two passes, and train from shards on disk: for tables "
+                                "larger than memory (Parquet files and folders, databases; autoregressive model)")
+        ] = False,
+        max_training_rows: Annotated[int | None, typer.Option(
+            "--max-training-rows", min=1, help="with --streaming: train on at most this many rows (a uniform "
+                                               "share)")] = None,
+        distributed: Annotated[bool, typer.Option(
+            "--distributed", help="data-parallel training in every process torchrun starts (ctgan, tvae, "
+                                  "autoregressive): torchrun --nproc-per-node 2 -m veil fit ... --distributed")
+        ] = False,
         table_name: TableOption = None, query: QueryOption = None) -> None:
     """Learn a table (from a file or a database) and save the model."""
     from .errors import InvalidParameterError
@@ -177,8 +190,14 @@ def fit(data: Annotated[str, typer.Argument(help=SOURCE_HELP)],
     if wrong:
         flags = ", ".join("--" + k.replace("_", "-") for k in wrong)
         raise InvalidParameterError(f"{flags} does not apply to the {model} model")
-    table = _read(data, table_name, query)
+    if distributed:
+        _check_distributed(model, streaming or max_training_rows is not None)
     meta = Metadata.from_json(metadata) if metadata else None
+    if streaming or max_training_rows is not None:
+        _fit_streaming(cls(metadata=meta, seed=seed, **given), data, output, table_name, query, policy,
+                       max_training_rows)
+        return
+    table = _read(data, table_name, query)
     if policy:
         meta = _apply_policies(meta if meta is not None else Metadata.detect(table), policy)
     key = None
@@ -188,14 +207,61 @@ def fit(data: Annotated[str, typer.Argument(help=SOURCE_HELP)],
         key = resolve_hash_key(key_file=hash_key_file)
     started = time.perf_counter()
     synth = cls(metadata=meta, seed=seed, **given)
-    if "epochs" in cls._param_names():
-        synth.fit(table, callbacks=[_EpochProgress(err)], hash_key=key)
-    else:
-        with err.status(f"fitting {model} on {len(table):,} rows"):
-            synth.fit(table, hash_key=key)
+    with _training_processes(distributed, device) as main:  # every torchrun process fits; rank 0 writes
+        if "epochs" in cls._param_names():
+            synth.fit(table, callbacks=[_EpochProgress(err)] if main else [], hash_key=key)
+        else:
+            with err.status(f"fitting {model} on {len(table):,} rows"):
+                synth.fit(table, hash_key=key)
+    if not main:
+        return
     synth.save(output)
     out.print(f"fitted {model} on {len(table):,} rows in {time.perf_counter() - started:.1f}s; "
               f"model written to {output}")
+
+
+def _check_distributed(model: str, streaming: bool) -> None:
+    """``--distributed``: a model that trains data-parallel, and torchrun's environment (clear errors)."""
+    from .errors import InvalidParameterError
+    from .models.nn.distributed import SUPPORTED, from_environment
+
+    if model not in SUPPORTED:
+        raise InvalidParameterError(f"--distributed trains the {', '.join(SUPPORTED)} models, not {model}")
+    if streaming:
+        raise InvalidParameterError("--distributed does not combine with --streaming or --max-training-rows")
+    from_environment()
+
+
+@contextlib.contextmanager
+def _training_processes(distributed: bool, device: str | None) -> Iterator[bool]:
+    """With ``--distributed``, torchrun's process group is open inside (and left at the end); yields
+    whether this process is the main one (rank 0), the one that writes and prints."""
+    if not distributed:
+        yield True
+        return
+    from .models.nn.distributed import launch
+
+    with launch(device) as parallel:
+        yield parallel.is_main
+
+
+def _fit_streaming(synth, data: str, output: Path, table_name: str | None, query: str | None,
+                   policy: list[str] | None, max_training_rows: int | None) -> None:
+    """``veil fit --streaming``: two passes over the source and training from shards on disk."""
+    from .io import iter_batches
+    from .metadata import Metadata
+    from .scale.stream import fit_streaming
+
+    started = time.perf_counter()
+    if policy:
+        if synth.metadata is None:
+            synth.metadata = Metadata.detect(next(iter_batches(data, table=table_name, query=query)))
+        synth.metadata = _apply_policies(synth.metadata, policy)
+    fit_streaming(synth, data, table=table_name, query=query, max_training_rows=max_training_rows,
+                  callbacks=[_EpochProgress(err)], log=lambda line: err.print(escape(line), highlight=False))
+    synth.save(output)
+    out.print(f"fitted {synth.model_name} on {synth.fit_rows_:,} rows (streamed) in "
+              f"{time.perf_counter() - started:.1f}s; model written to {output}")
 
 
 def _apply_policies(metadata, settings: list[str]):

@@ -7,6 +7,7 @@ fitted attributes end in ``_``.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -104,6 +105,7 @@ class Synthesizer:
         metadata.validate(table)
         hashed = [c.name for c in metadata if c.effective_policy == "hash"]
         key = resolve_hash_key(hash_key, columns=hashed) if hashed else None
+        _check_parallel_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         started = time.perf_counter()
         learned = [c.name for c in metadata if c.learned]
@@ -401,8 +403,25 @@ def chunk_seeds(seed: int | None, count: int) -> list[int | None]:
 
 def _private_rng() -> np.random.Generator:
     """The noise of the private schema, from the operating system's entropy: never from the seed, which may
-    be public (noise that can be recomputed protects nothing)."""
-    return np.random.default_rng()
+    be public (noise that can be recomputed protects nothing). Under data-parallel training every process
+    takes rank 0's secret seed, so all hold the same private schema."""
+    parallel = _parallel()
+    return np.random.default_rng(parallel.shared_seed() if parallel is not None else None)
+
+
+def _check_parallel_seed(seed: int | None) -> None:
+    """Data-parallel training needs a seed: every process must draw the same encoders and initial weights."""
+    parallel = _parallel()
+    if seed is None and parallel is not None and parallel.world > 1:
+        raise InvalidParameterError("distributed training needs a seed (every process must draw the same "
+                                    "encoders and weights); pass seed=")
+
+
+def _parallel():
+    """The data-parallel context, when the module that opens one is loaded (None: one process, and torch
+    need not be imported for the models that do without it)."""
+    module = sys.modules.get("veil.models.nn.distributed")
+    return module.current() if module is not None else None
 
 
 def _check_table(table: Any) -> None:

@@ -276,9 +276,11 @@ class CategoryTokens:
         return int(self.token_of.max()) + 1 if self.token_of.size else 0
 
     @classmethod
-    def fit(cls, codes: np.ndarray, n_codes: int, threshold: int, missing_code: int | None) -> CategoryTokens | None:
-        """The merged vocabulary, or None when fewer than two categories are rare (nothing to merge)."""
-        counts = np.bincount(codes, minlength=n_codes)
+    def fit(cls, codes: np.ndarray, n_codes: int, threshold: int, missing_code: int | None,
+            weights: np.ndarray | None = None) -> CategoryTokens | None:
+        """The merged vocabulary, or None when fewer than two categories are rare (nothing to merge);
+        ``weights``: how many rows each code stands for (one each without it)."""
+        counts = np.bincount(codes, weights=weights, minlength=n_codes)
         rare = (counts < threshold) & (counts > 0)
         if missing_code is not None:
             rare[missing_code] = False
@@ -361,7 +363,11 @@ class TokenEncoder:
         return [Span("discrete", 1, name, size=size) for j, name in enumerate(self.columns)
                 for size in self._column_sizes(j)]
 
-    def fit(self, table: pd.DataFrame, *, rng: np.random.Generator | None = None) -> TokenEncoder:
+    def fit(self, table: pd.DataFrame, *, rng: np.random.Generator | None = None,
+            category_counts: Mapping[str, pd.Series] | None = None) -> TokenEncoder:
+        """Learn every column's vocabulary from ``table``. ``category_counts`` (column -> category -> rows)
+        gives a categorical column's exact counts when ``table`` is only a sample of the rows (a streaming
+        fit): they decide which categories are rare, and every category in them is in the vocabulary."""
         cols = learned_columns(self.metadata)
         check_table(table, cols, "TokenEncoder.fit")
         self.codecs_, self.tokens_ = [], []
@@ -372,8 +378,13 @@ class TokenEncoder:
             codec.fit(values)
             self.codecs_.append(codec)
             if codec.kind == "categorical":
-                self.tokens_.append(CategoryTokens.fit(codec.to_codes(values), codec.size,
-                                                        self.rare_category_threshold, codec.missing_code))
+                counts = (category_counts or {}).get(col.name)
+                if counts is None:
+                    codes, weights = codec.to_codes(values), None
+                else:
+                    codes, weights = codec.to_codes(pd.Series(counts.index, dtype=object)), counts.to_numpy(float)
+                self.tokens_.append(CategoryTokens.fit(codes, codec.size, self.rare_category_threshold,
+                                                        codec.missing_code, weights))
             elif codec.kind == "datetime":
                 self.tokens_.append(DatetimeTokens.fit(codec.to_float(values), codec, self.n_bins))
             else:

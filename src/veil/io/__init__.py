@@ -21,7 +21,8 @@ from .location import Location, parse_location, scrub
 #: rows read from a database (or a Parquet file) per batch, and written per chunk
 BATCH_ROWS = 100_000
 
-__all__ = ["BATCH_ROWS", "Location", "open_sink", "parse_location", "read_table", "scrub", "write_table"]
+__all__ = ["BATCH_ROWS", "Location", "iter_batches", "open_sink", "parse_location", "read_table", "scrub",
+           "write_table"]
 
 
 def read_table(source: str | os.PathLike, *, table: str | None = None, query: str | None = None,
@@ -42,6 +43,67 @@ def read_table(source: str | os.PathLike, *, table: str | None = None, query: st
     from .typed import with_text_dtype
 
     return with_text_dtype(frame)
+
+
+def iter_batches(source: str | os.PathLike, *, table: str | None = None, query: str | None = None,
+                 batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """The rows of a source too large for memory, batch by batch in veil's types: a Parquet file, a folder
+    of Parquet files (a dataset), or a database table or query (read through a server-side cursor where
+    the database has one). Each batch is read when asked for; the source is never changed."""
+    from .typed import from_arrow, with_text_dtype
+
+    path = None if isinstance(source, str) and "://" in source else os.fspath(source)
+    if path is not None and os.path.isdir(path):
+        files = sorted(os.path.join(top, name) for top, _, names in os.walk(path) for name in names
+                       if name.endswith((".parquet", ".pq")))
+        if not files:
+            raise SourceError(f"the folder {path!r} holds no Parquet files (*.parquet) to read")
+        batches = _parquet_batches(files, batch_rows)
+        location = None
+    else:
+        location = source if isinstance(source, Location) else parse_location(source, table=table, query=query)
+        if location.kind == "file" and location.format != "parquet":
+            raise SourceError(f"a streaming read takes Parquet files and folders, or databases; "
+                              f"{location.describe()} is {location.format}: convert it to Parquet first "
+                              f"(veil sample writes Parquet; so do pandas, DuckDB and Arrow)")
+        if location.kind == "file":
+            if not location.path.exists():
+                raise SourceError(f"data file {str(location.path)!r} does not exist")
+            batches = _parquet_batches([str(location.path)], batch_rows)
+        else:
+            from .databases import read_database
+
+            batches = read_database(location, batch_rows=batch_rows)
+    import pyarrow as pa
+
+    rows = 0
+    for batch in batches:
+        if batch.num_rows:
+            rows += batch.num_rows
+            part = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            yield with_text_dtype(from_arrow(part))
+    if not rows:
+        raise InvalidDataError(f"{location.describe() if location else path} holds no rows")
+
+
+def _parquet_batches(files: list[str], batch_rows: int) -> Iterator[Any]:
+    """The files' record batches, one file and one batch at a time (no read-ahead: memory stays flat however
+    many files there are)."""
+    import pyarrow.parquet as pq
+
+    schema = None
+    for name in files:
+        try:
+            handle = pq.ParquetFile(name)
+            if schema is None:
+                schema = handle.schema_arrow
+            elif not handle.schema_arrow.equals(schema):
+                raise SourceError(f"{name!r} has other columns or types than the dataset's first file; the files "
+                                  "of a Parquet dataset must share one schema")
+            yield from handle.iter_batches(batch_size=batch_rows, use_threads=False)
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"cannot read {name!r} as Parquet ({type(exc).__name__}); check that the file is "
+                              "not damaged") from None
 
 
 class _Sink:

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -23,6 +24,7 @@ from .base import Conditions
 from .nn.base import TorchModel
 from .nn.blocks import PacCritic, ResidualGenerator
 from .nn.condvec import ConditionalSampler
+from .nn.distributed import DataParallel, current, rand_rows
 from .nn.dp import DPSGD, functional, noisy_counts, private_options
 from .nn.heads import SpanLayout
 from .nn.torch_utils import adam_options, build, descend, make_generator
@@ -34,13 +36,24 @@ GRADIENT_PENALTY = 10.0
 def gradient_penalty(critic: PacCritic, real: torch.Tensor, fake: torch.Tensor, pac: int,
                      generator: torch.Generator) -> torch.Tensor:
     """WGAN-GP: (||grad critic(x_hat)|| - 1)^2 on points between real and fake packs."""
-    alpha = torch.rand(real.shape[0] // pac, 1, 1, generator=generator, device=real.device)
+    alpha = rand_rows((real.shape[0] // pac, 1, 1), generator, real.device)
     alpha = alpha.expand(-1, pac, real.shape[1]).reshape(-1, real.shape[1])
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     score = critic(mixed, generator)
     (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
     norms = grad.reshape(-1, pac * real.shape[1]).norm(2, dim=1)
     return GRADIENT_PENALTY * ((norms - 1) ** 2).mean()
+
+
+def _pack_share(batch: int, pac: int) -> tuple[DataParallel, slice, slice]:
+    """The data-parallel context, this rank's packs of a global batch of ``batch`` rows, and their rows
+    (packs are never split: the critic judges a pack as one)."""
+    parallel = current()
+    if batch // pac < parallel.world:
+        raise InvalidParameterError(f"CTGAN's batch of {batch} rows holds {batch // pac} packs of {pac}, fewer than "
+                                    f"the {parallel.world} training processes; raise batch_size")
+    packs = parallel.local_rows(batch // pac)
+    return parallel, packs, slice(packs.start * pac, packs.stop * pac)
 
 
 class CTGAN(TorchModel):
@@ -90,7 +103,12 @@ class CTGAN(TorchModel):
                                  weight_decay=p["discriminator_decay"], **adam_options(device))
         soft_of_discrete = torch.tensor([layout.soft_position[i] for i in sampler.span_ids],
                                         dtype=torch.long, device=device)
-        every_row = torch.arange(batch, device=device)
+        parallel, packs, mine = _pack_share(batch, pac)
+        n_mine, n_packs, every_row = mine.stop - mine.start, batch // pac, torch.arange(mine.stop - mine.start,
+                                                                                        device=device)
+        both = torch.cat([torch.arange(packs.start, packs.stop, device=device),
+                          torch.arange(packs.start, packs.stop, device=device) + n_packs])
+        d_params, g_params = list(self.critic_.parameters()), list(self.generator_.parameters())
 
         def conditioned(n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
             if sampler.n_discrete == 0:
@@ -101,30 +119,40 @@ class CTGAN(TorchModel):
             return to(vec), to(column), to(category), to(rows)
 
         def step() -> dict[str, torch.Tensor]:
+            # data-parallel: the global batch is drawn on every rank, each takes its packs (see _pack_share)
             for _ in range(p["discriminator_steps"]):
                 cond, _, _, rows = conditioned(batch)
                 noise = torch.randn(batch, emb, generator=generator, device=device)
-                with torch.no_grad():
+                cond, rows, noise = cond[mine], rows[mine], noise[mine]
+                with torch.no_grad(), parallel.local_batch(batch, mine):
                     fake = layout.activate(self.generator_(torch.cat([noise, cond], 1)), tau=GUMBEL_TAU,
                                            generator=generator)
                 real = torch.cat([data[rows], cond], 1)
                 fake = torch.cat([fake, cond], 1)
-                scores = self.critic_(torch.cat([fake, real]), generator)  # one pass; packs never mix
-                loss_d = scores[:batch // pac].mean() - scores[batch // pac:].mean()
-                descend(opt_d, loss_d + gradient_penalty(self.critic_, real, fake, pac, generator))
+                with parallel.local_batch(2 * n_packs, both):
+                    scores = self.critic_(torch.cat([fake, real]), generator)  # one pass; packs never mix
+                loss_d = scores[:n_mine // pac].mean() - scores[n_mine // pac:].mean()
+                with parallel.local_batch(n_packs, packs):
+                    penalty = gradient_penalty(self.critic_, real, fake, pac, generator)
+                descend(opt_d, loss_d + penalty, lambda: parallel.sync_gradients(d_params, n_mine, batch))
             cond, column, category, _ = conditioned(batch)
             noise = torch.randn(batch, emb, generator=generator, device=device)
-            raw = self.generator_(torch.cat([noise, cond], 1))
-            fake = layout.activate(raw, tau=GUMBEL_TAU, generator=generator)
+            cond, column, category, noise = cond[mine], column[mine], category[mine], noise[mine]
+            with parallel.local_batch(batch, mine):
+                raw = self.generator_(torch.cat([noise, cond], 1))
+                fake = layout.activate(raw, tau=GUMBEL_TAU, generator=generator)
             self.critic_.requires_grad_(False)  # the generator's step needs no critic weight gradients
-            loss_g = -self.critic_(torch.cat([fake, cond], 1), generator).mean()
+            with parallel.local_batch(n_packs, packs):
+                loss_g = -self.critic_(torch.cat([fake, cond], 1), generator).mean()
             self.critic_.requires_grad_(True)
             if sampler.n_discrete:  # the condition's column must show the condition's category
                 position = soft_of_discrete[column]
-                wanted = torch.zeros(batch, len(layout.softmax_spans), dtype=torch.long, device=device)
+                wanted = torch.zeros(n_mine, len(layout.softmax_spans), dtype=torch.long, device=device)
                 wanted[every_row, position] = category
                 loss_g = loss_g + layout.cross_entropy(raw, wanted)[every_row, position].mean()
-            return {"generator": descend(opt_g, loss_g), "discriminator": loss_d.detach()}
+            loss_g = descend(opt_g, loss_g, lambda: parallel.sync_gradients(g_params, n_mine, batch))
+            return {"generator": parallel.share(loss_g, n_mine, batch),
+                    "discriminator": parallel.share(loss_d.detach(), n_mine, batch)}
 
         self._run(step, spans, steps_per_epoch=max(matrix.shape[0] // batch, 1), monitor="generator",
                   callbacks=callbacks)
@@ -165,6 +193,8 @@ class CTGAN(TorchModel):
                         epochs=p["epochs"], prior=[release] if release else [], **private_options(p["dp"]))
         noise_rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=generator)))
         bce = torch.nn.functional.binary_cross_entropy_with_logits
+        parallel, packs_g, mine_g = _pack_share(p["batch_size"], pac)
+        g_params = list(self.generator_.parameters())
 
         def own_condition(rows: torch.Tensor) -> torch.Tensor:
             """Each real row's conditional vector: one of its own categories, the column drawn at random."""
@@ -174,12 +204,16 @@ class CTGAN(TorchModel):
                 vec[torch.arange(rows.shape[0], device=device), offsets[column] + codes[rows, column]] = 1.0
             return vec
 
-        def fake_rows(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        def fake_rows(n: int, mine: slice | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+            """``n`` generated rows and their conditions; only the rows ``mine`` of them when given."""
             cond = (torch.from_numpy(sampler.sample_original(n, noise_rng)).to(device) if sampler
                     else data.new_zeros(n, 0))
             noise = torch.randn(n, emb, generator=generator, device=device)
-            return layout.activate(self.generator_(torch.cat([noise, cond], 1)), tau=GUMBEL_TAU,
-                                   generator=generator), cond
+            if mine is not None:
+                cond, noise = cond[mine], noise[mine]
+            with parallel.local_batch(n, mine) if mine is not None else contextlib.nullcontext():
+                return layout.activate(self.generator_(torch.cat([noise, cond], 1)), tau=GUMBEL_TAU,
+                                       generator=generator), cond
 
         def loss_of_pack(params: dict[str, torch.Tensor], pack: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
             score = functional(self.critic_, params, "critic")(pack.reshape(pac, -1), None)
@@ -196,13 +230,16 @@ class CTGAN(TorchModel):
             packs = torch.cat([real_rows, torch.cat([fake, cond], 1)]).reshape(-1, pac, real_rows.shape[1])
             labels = torch.cat([torch.ones(rows.shape[0] // pac), torch.zeros(packs.shape[0] - rows.shape[0] // pac)])
             self.critic_.eval()  # no dropout inside the per-pack gradients
-            trainer.step(loss_of_pack, packs, labels.to(device))
-            fake, cond = fake_rows(p["batch_size"])
+            ours = parallel.local_rows(packs.shape[0])  # data-parallel: each rank clips its share of the packs
+            trainer.step(loss_of_pack, packs[ours], labels.to(device)[ours])
+            fake, cond = fake_rows(p["batch_size"], mine_g)
             self.critic_.requires_grad_(False)
             loss_g = bce(self.critic_(torch.cat([fake, cond], 1), None).reshape(-1),
-                         torch.ones(p["batch_size"] // pac, device=device))
+                         torch.ones(packs_g.stop - packs_g.start, device=device))
             self.critic_.requires_grad_(True)
-            return {"generator": descend(opt_g, loss_g)}
+            n_mine = mine_g.stop - mine_g.start
+            loss_g = descend(opt_g, loss_g, lambda: parallel.sync_gradients(g_params, n_mine, p["batch_size"]))
+            return {"generator": parallel.share(loss_g, n_mine, p["batch_size"])}
 
         self._run(step, spans, steps_per_epoch=trainer.steps_per_epoch, monitor="generator", callbacks=callbacks)
         self.privacy_ = trainer.report()

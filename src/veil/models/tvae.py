@@ -18,6 +18,7 @@ from ..encode.spans import Span, SpanSample
 from .base import Conditions
 from .nn.base import TorchModel
 from .nn.blocks import MLP
+from .nn.distributed import current
 from .nn.dp import DPSGD, functional, private_options
 from .nn.heads import SpanLayout
 from .nn.torch_utils import RowBatches, adam_options, build, descend, draw_categories
@@ -69,11 +70,14 @@ class TVAE(TorchModel):
         optimizer = torch.optim.Adam(params, lr=p["learning_rate"], weight_decay=p["l2scale"], **adam_options(device))
         k = layout.n_scalar
         next_batch = RowBatches(data, batch, generator)
+        parallel = current()
 
         def step() -> dict[str, torch.Tensor]:
             x = next_batch()
+            n_all, mine = x.shape[0], parallel.local_rows(x.shape[0])  # data-parallel: this rank's rows
+            x = x[mine]
             mu, logvar = self.encoder_(x).chunk(2, dim=1)
-            eps = torch.randn(mu.shape, generator=generator, device=device)
+            eps = torch.randn(n_all, mu.shape[1], generator=generator, device=device)[mine]
             z = mu + eps * torch.exp(0.5 * logvar)
             raw = self.decoder_(z)
             sigma = self.sigma_.value
@@ -82,10 +86,11 @@ class TVAE(TorchModel):
             categorical = layout.total_cross_entropy(raw, x)
             reconstruction = p["loss_factor"] * (gaussian + categorical) / x.shape[0]
             kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp()) / x.shape[0]
-            loss = descend(optimizer, reconstruction + kl)
+            loss = descend(optimizer, reconstruction + kl, lambda: parallel.sync_gradients(params, x.shape[0], n_all))
             with torch.no_grad():
                 sigma.clamp_(*SIGMA_RANGE)
-            return {"loss": loss, "reconstruction": reconstruction.detach(), "kl": kl.detach()}
+            return {name: parallel.share(value, x.shape[0], n_all) for name, value in
+                    (("loss", loss), ("reconstruction", reconstruction.detach()), ("kl", kl.detach()))}
 
         self._run(step, spans, steps_per_epoch=math.ceil(n / batch), monitor="loss", callbacks=callbacks)
         return self
@@ -109,12 +114,16 @@ class TVAE(TorchModel):
             kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp())
             return p["loss_factor"] * (gaussian + layout.blockwise_cross_entropy(raw, x)) + kl
 
+        parallel = current()
+
         def step() -> dict[str, torch.Tensor]:
             if trainer.exhausted:
                 return {}
-            x = data[trainer.batch()]
-            trainer.step(loss_of_row, x, torch.randn(x.shape[0], p["embedding_dim"], generator=generator,
-                                                     device=data.device))
+            rows = trainer.batch()
+            ours = parallel.local_rows(rows.shape[0])  # data-parallel: this rank's slice of the Poisson batch
+            x = data[rows[ours]]
+            trainer.step(loss_of_row, x, torch.randn(rows.shape[0], p["embedding_dim"], generator=generator,
+                                                     device=data.device)[ours])
             return {"rows": torch.tensor(float(x.shape[0]))}
 
         self._run(step, spans, steps_per_epoch=trainer.steps_per_epoch, monitor="rows", callbacks=callbacks)

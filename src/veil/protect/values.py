@@ -16,7 +16,7 @@ keep that order (order statistics keep it), so a rule such as ``Inequality`` sti
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -108,15 +108,37 @@ class ValueProtection:
                     out.bounds[column.name] = bounds
         return out
 
+    @classmethod
+    def from_statistics(cls, metadata: Metadata, *, threshold: int = DEFAULT_THRESHOLD, rng: np.random.Generator,
+                        counts: Mapping[str, pd.Series], extremes: Mapping[str, Extremes],
+                        skip: Iterable[str] = ()) -> ValueProtection:
+        """Protection from a scan of a table too large for memory, each row a person: ``counts`` holds
+        every categorical column's exact category counts, ``extremes`` every numerical and datetime
+        column's smallest and largest values (at least ``threshold + JITTER`` of each). The same result
+        as :meth:`fit` on the whole table."""
+        k = threshold + int(rng.integers(0, JITTER + 1))
+        out = cls(threshold=threshold)
+        skipped = set(skip)
+        for column in metadata:
+            if column.name in skipped or not column.learned:
+                continue
+            if column.name in counts:
+                out._keep_categories(column.name, counts[column.name], k)
+            elif column.name in extremes and extremes[column.name].present:
+                out.bounds[column.name] = extremes[column.name].bounds(column, k)
+        return out
+
     def _fit_categories(self, name: str, values: pd.Series, who: pd.Series, k: int) -> None:
-        counts = who.groupby(values, dropna=True, observed=True).nunique()
+        self._keep_categories(name, who.groupby(values, dropna=True, observed=True).nunique(), k)
+
+    def _keep_categories(self, name: str, counts: pd.Series, k: int) -> None:
+        """Keep the categories that ``counts`` (category -> distinct people) gives at least ``k``."""
         if counts.empty:
             return
         kept = counts[counts >= k]
         if len(kept) == len(counts):
             return
-        texts = values.dropna()
-        if len(texts) and all(isinstance(v, str) for v in texts.unique()):
+        if all(isinstance(v, str) for v in counts.index):
             self.replacement[name] = RARE_TOKEN
         else:  # numbers or booleans used as categories: merged into the most common one
             self.replacement[name] = _plain(counts.idxmax())
@@ -187,6 +209,38 @@ def _fit_bounds(column: Column, values: pd.Series, who: pd.Series, k: int) -> _B
         low_row = high_row = low_rows[(len(low_rows) - 1) // 2]
     return _Bounds(column.name, kind, _plain(keys[low_row]), _plain(keys[high_row]), _cell_value(values[low_row]),
                    _cell_value(values[high_row]), fmt)
+
+
+@dataclass
+class Extremes:
+    """A column's ``keep`` smallest and largest values seen so far, over batches of rows (each row a
+    person): their order keys and the cells themselves, and how many values were present."""
+
+    kind: str
+    datetime_format: str | None
+    keep: int
+    present: int = 0
+    low: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"key": [], "value": []}))
+    high: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"key": [], "value": []}))
+
+    def update(self, values: pd.Series) -> None:
+        keys = _order_keys(values, self.kind, self.datetime_format)
+        present = ~np.isnan(keys)
+        self.present += int(present.sum())
+        batch = pd.DataFrame({"key": keys[present], "value": values[present].to_numpy(dtype=object)})
+        both = pd.concat([self.low, batch], ignore_index=True) if len(self.low) else batch
+        self.low = both.sort_values("key", kind="stable").head(self.keep).reset_index(drop=True)
+        both = pd.concat([self.high, batch], ignore_index=True) if len(self.high) else batch
+        self.high = both.sort_values("key", kind="stable", ascending=False).head(self.keep).reset_index(drop=True)
+
+    def bounds(self, column: Column, k: int) -> _Bounds:
+        """The k-th smallest and k-th largest values (the middle one when fewer than 2k are present)."""
+        if self.present >= 2 * k:
+            low, high = self.low.iloc[k - 1], self.high.iloc[k - 1]
+        else:
+            low = high = self.low.iloc[(self.present - 1) // 2]
+        return _Bounds(column.name, self.kind, _plain(low["key"]), _plain(high["key"]), _cell_value(low["value"]),
+                       _cell_value(high["value"]), self.datetime_format)
 
 
 def _order_keys(values: pd.Series, kind: str, datetime_format: str | None) -> np.ndarray:

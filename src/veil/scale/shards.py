@@ -57,6 +57,7 @@ def make_shard(model_path: str, out_dir: str, index: int, rows: int, seed: int) 
     from ..persist import load
 
     torch.set_num_threads(1)
+    keep_allocations_on_heap()
     synth = _models.get(model_path)
     if synth is None:
         synth = _models[model_path] = load(model_path)
@@ -66,6 +67,23 @@ def make_shard(model_path: str, out_dir: str, index: int, rows: int, seed: int) 
     pq.write_table(to_arrow(table), tmp, compression="zstd")
     os.replace(tmp, final)
     return {"index": index, "file": final.name, "rows": rows, "seed": seed, "sha256": sha256_of(final)}
+
+
+def keep_allocations_on_heap() -> None:
+    """Let glibc serve blocks up to 32 MB from the heap and keep up to 256 MB of freed heap (in this process).
+
+    Dask starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also freezes glibc's mmap threshold
+    at 128 kB: every tensor of a sampling step (a few MB each) is then a fresh mmap, zeroed page by page and
+    unmapped again, and sampling takes twice as long (Adult, one core: 200,000 rows in 4.2 s instead of
+    1.5 s). A no-op where the C library is not glibc."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD (its largest allowed value on 64-bit)
+        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
 
 
 def generate(model_path: str | os.PathLike, rows: int, out_dir: str | os.PathLike, *, seed: int = 0,

@@ -12,6 +12,7 @@ from torch import nn
 from ...encode.spans import Span, SpanSample
 from ...errors import InvalidDataError, NotFittedError
 from ..base import Conditions, rejection_hopeless
+from .distributed import current
 from .loop import EarlyStopping, Step, train
 from .torch_utils import load_module_arrays, make_generator, module_arrays, resolve_device
 
@@ -69,7 +70,7 @@ class TorchModel:
             raise InvalidDataError("the matrix width does not match its spans")
         if not np.isfinite(matrix).all():
             raise InvalidDataError("the encoded matrix holds NaN or infinite values")
-        return resolve_device(self.params.get("device"))
+        return current().place(resolve_device(self.params.get("device")))
 
     def _start_fit(self, matrix: np.ndarray, spans: Sequence[Span], rng: np.random.Generator,
                    extra: Mapping[str, Any] | None = None) -> tuple[torch.device, torch.Generator]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .distributed import BatchNorm1d
 from .torch_utils import dropout
 
 
@@ -15,7 +16,7 @@ class Residual(nn.Module):
     def __init__(self, in_dim: int, out_dim: int):
         super().__init__()
         self.fc = nn.Linear(in_dim, out_dim)
-        self.bn = nn.BatchNorm1d(out_dim)
+        self.bn = BatchNorm1d(out_dim)  # nn.BatchNorm1d, over the global batch when data-parallel
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([torch.relu(self.bn(self.fc(x))), x], dim=1)

@@ -10,6 +10,12 @@ the loss of one row, the trainer does the rest.
 
 The noise multiplier is chosen before training, so that ``epochs`` passes at sampling rate
 ``batch_size / rows`` spend exactly the training budget; training never takes a step past it.
+
+Data-parallel (:mod:`.distributed`): every rank draws the same Poisson batch (a sampling generator whose
+secret seed rank 0 sends to all), the models give each rank its slice of it, each rank sums the clipped
+per-sample gradients of its slice, rank 0 alone adds the Gaussian noise (from its own secret generator:
+the other ranks never draw any), the sums are all-reduced and divided by the global expected batch
+size. The accountant sees the global sampling rate: the mechanism is exactly one process's.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from ...errors import InvalidParameterError
+from .distributed import current
 
 #: the unit of privacy: one row of the training table (add / remove adjacency)
 UNIT = "row"
@@ -72,10 +79,13 @@ def noise_for_budget(epsilon: float, delta: float, sample_rate: float, steps: in
     return high
 
 
-def secret_generator(device: torch.device) -> torch.Generator:
-    """A generator seeded from the operating system's entropy: private noise never follows the seed."""
+def secret_generator(device: torch.device, *, shared: bool = False) -> torch.Generator:
+    """A generator seeded from the operating system's entropy: private noise never follows the seed.
+    ``shared``: under data-parallel training, every rank gets rank 0's secret seed (for draws that all
+    ranks must make alike)."""
+    seed = current().shared_seed() if shared else None
     generator = torch.Generator(device=device)
-    generator.manual_seed(secrets.randbits(63))
+    generator.manual_seed(secrets.randbits(63) if seed is None else seed)
     return generator
 
 
@@ -84,7 +94,7 @@ def noisy_counts(columns: torch.Tensor, sizes: Sequence[int],
     """Every token column's counts with Gaussian noise: a row adds 1 to one bin of each of the k columns
     (L2 sensitivity sqrt(k)), so the noise is ``noise_multiplier * sqrt(k)``; with the release as the
     accountant sees it (one step at sampling rate 1)."""
-    generator = secret_generator(columns.device)
+    generator = secret_generator(columns.device, shared=True)  # the same counts on every rank
     scale = noise_multiplier * math.sqrt(len(sizes))
     counts = [torch.bincount(columns[:, j], minlength=size).to(torch.float32)
               + scale * torch.randn(size, generator=generator, device=columns.device)
@@ -131,6 +141,10 @@ class DPSGD:
                        for name, p in module.named_parameters() if p.requires_grad}
         # sampling and noise must stay secret, so they never come from the (possibly public) seed
         self.generator = secret_generator(next(iter(self.params.values())).device)
+        self.parallel = current()
+        # Poisson sampling: the same batches on every rank when data-parallel; noise: rank 0's generator only
+        self.sampling = (self.generator if self.parallel.world == 1
+                         else secret_generator(self.generator.device, shared=True))
         self.rows = rows
         # the sampling rate is released in the model file, so it comes from the noisy row count when known
         self.sample_rate = min(batch_size / (public_rows or rows), 1.0)
@@ -164,7 +178,7 @@ class DPSGD:
     def batch(self) -> torch.Tensor:
         """Row indices of a Poisson batch: each row independently with probability ``sample_rate``."""
         device = next(iter(self.params.values())).device
-        keep = torch.rand(self.rows, generator=self.generator, device=device) < self.sample_rate
+        keep = torch.rand(self.rows, generator=self.sampling, device=device) < self.sample_rate
         return keep.nonzero().squeeze(1)
 
     def per_sample_gradients(self, loss_of_row: Callable[..., torch.Tensor],
@@ -187,9 +201,25 @@ class DPSGD:
         grads = self.per_sample_gradients(loss_of_row, columns)
         for name, p in self.params.items():
             p.grad_sample = grads[name]
-        self.optimizer.step()
+        if self.parallel.world == 1:
+            self.optimizer.step()
+        else:
+            self._parallel_step()
         self.optimizer.zero_grad(set_to_none=True)
         self.taken += 1
+
+    def _parallel_step(self) -> None:
+        """DPOptimizer's step with the ranks' clipped sums all-reduced, noise added by rank 0 alone."""
+        optimizer = self.optimizer
+        optimizer.clip_and_accumulate()  # each p.summed_grad: this rank's sum of clipped per-sample gradients
+        if self.parallel.is_main:
+            optimizer.add_noise()
+        else:
+            for p in optimizer.params:
+                p.grad = p.summed_grad.view_as(p).clone()
+        self.parallel.sum_gradients(optimizer.params)
+        optimizer.scale_grad()  # / the global expected batch size
+        optimizer.original_optimizer.step()
 
     def report(self) -> dict[str, Any]:
         """What the model file records about the training's privacy."""

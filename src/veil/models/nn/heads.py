@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ...encode.spans import SOFTMAX_KINDS, Span, SpanSample, span_slices
+from .distributed import rand_rows
 
 _UNDERFLOW = 1e-30  # a span sum below this has lost precision to float32 underflow
 
@@ -210,5 +211,5 @@ def _gumbel(shape: torch.Size, generator: torch.Generator, device: torch.device,
     """Standard Gumbel noise: -log(-log(U)) with U ~ Uniform(0, 1).
 
     Uniform draws are vectorised on CPU; ``exponential_`` is not, and was 4x slower for CTGAN's batches."""
-    draws = torch.rand(shape, generator=generator, device=device, dtype=dtype)
+    draws = rand_rows(shape, generator, device, dtype)  # the global batch's draws when data-parallel
     return draws.clamp_min_(1e-20).log_().neg_().log_().neg_()

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ...errors import TrainingDivergedError
+from .distributed import current
 
 Step = Callable[[], Mapping[str, torch.Tensor]]
 
@@ -96,12 +97,16 @@ def train(step: Step, *, epochs: int, steps_per_epoch: int, callbacks: Sequence[
     Training ends after ``time_budget`` seconds, mid-epoch if need be. Callbacks get
     ``on_fit_start(epochs)``, ``on_epoch_end(epoch, losses)`` (returning True stops training) and
     ``on_fit_end(history)``. Returns one record per epoch: ``{"epoch": e, loss name: mean, ...}``.
+
+    Under data-parallel training (:mod:`.distributed`) each rank's step returns its share of the losses,
+    summed over ranks here, and every decision to stop (time budget, early stopping, callbacks) is rank 0's.
     """
     history: list[dict[str, float]] = []
     started = time.perf_counter()
+    parallel = current()
 
     def out_of_time() -> bool:
-        return time_budget is not None and time.perf_counter() - started > time_budget
+        return time_budget is not None and parallel.agree(time.perf_counter() - started > time_budget)
 
     _notify(callbacks, "on_fit_start", epochs)
     for epoch in range(1, epochs + 1):
@@ -113,9 +118,10 @@ def train(step: Step, *, epochs: int, steps_per_epoch: int, callbacks: Sequence[
             done += 1
             if out_of_time():
                 break  # the budget ends mid-epoch on big tables
-        record = {"epoch": float(epoch), **{k: float(v) / done for k, v in sums.items()}}
+        record = {"epoch": float(epoch), **{k: float(v) / done for k, v in parallel.sum(sums).items()}}
         if validate is not None:
             record.update(validate())
+        record = dict(zip(record, parallel.from_main(list(record.values()))))
         history.append(record)
         diverged = [k for k, v in record.items() if not math.isfinite(v)]
         if diverged:
@@ -130,7 +136,7 @@ def train(step: Step, *, epochs: int, steps_per_epoch: int, callbacks: Sequence[
             elif improved is False and lr_decay is not None:
                 lr_decay.plateau(early_stopping.wait)
             stop = stop or early_stopping.exhausted
-        if stop or out_of_time():
+        if parallel.agree(stop) or out_of_time():
             break
     if best_weights is not None:
         best_weights.restore()

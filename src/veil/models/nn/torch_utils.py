@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ...errors import InvalidParameterError
+from .distributed import rand_rows
 
 log = logging.getLogger("veil")
 
@@ -103,7 +104,7 @@ def dropout(x: torch.Tensor, p: float, generator: torch.Generator, training: boo
     if not training or p <= 0:
         return x
     # uniform draws compared with p: ``bernoulli_`` is not vectorised on CPU and was 3x slower
-    keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype).ge_(p)
+    keep = rand_rows(x.shape, generator, x.device, x.dtype).ge_(p)  # the global batch's mask when data-parallel
     return x * keep.mul_(1.0 / (1.0 - p))  # 0 or 1/(1-p)
 
 
@@ -132,10 +133,14 @@ def adam(module: nn.Module, device: torch.device, *, lr: float, betas: tuple[flo
                             **adam_options(device))
 
 
-def descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> torch.Tensor:
-    """One gradient step of ``optimizer`` on ``loss``; the loss, detached (for the history)."""
+def descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor,
+            sync: Callable[[], None] | None = None) -> torch.Tensor:
+    """One gradient step of ``optimizer`` on ``loss``; the loss, detached (for the history). ``sync`` runs
+    between the backward pass and the step (the gradients' all-reduce of data-parallel training)."""
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    if sync is not None:
+        sync()
     optimizer.step()
     return loss.detach()
 
@@ -153,3 +158,21 @@ def draw_categories(logits: torch.Tensor, temperature: float, generator: torch.G
     weights = torch.exp(logits - logits.amax(dim=1, keepdim=True)).cumsum_(dim=1)
     u = torch.rand(logits.shape[0], 1, generator=generator, device=logits.device, dtype=logits.dtype)
     return torch.searchsorted(weights, u * weights[:, -1:]).squeeze(1).clamp_max_(logits.shape[1] - 1)
+
+
+def draw_inverse_cdf(logits: torch.Tensor, u: torch.Tensor, groups: torch.Tensor | None = None) -> torch.Tensor:
+    """One category per row of softmax(``logits``) by the inverse CDF of ``u`` (one uniform in [0, 1) per row):
+    the first category whose cumulative probability reaches 1 - u (in (0, 1], so a category of probability 0
+    is never drawn and no clamp is needed).
+
+    With ``groups`` ([n] row indices into ``logits``), row i draws from ``logits[groups[i]]``: rows that share a
+    distribution share its softmax. The groups' normalised CDFs, shifted by the group index, make one sorted
+    float64 sequence, searched once for group + 1 - u."""
+    weights = torch.softmax(logits, dim=1).cumsum_(dim=1)
+    if groups is None:
+        threshold = u.neg().add_(1).mul_(weights[:, -1])
+        return torch.searchsorted(weights, threshold[:, None]).squeeze(1)
+    shifted = (weights / weights[:, -1:]).double()
+    shifted += torch.arange(weights.shape[0], device=weights.device, dtype=torch.float64)[:, None]
+    found = torch.searchsorted(shifted.reshape(-1), groups.double() + (1 - u.double()))
+    return found - groups * weights.shape[1]
