@@ -184,14 +184,21 @@ class Synthesizer:
                         people: np.ndarray | None) -> ValueProtection | None:
         """Value protection of the learned columns (None when switched off); columns whose rules read them
         as categories (OneHot, FixedCombinations) are left to their rules."""
-        threshold = DEFAULT_THRESHOLD if self.value_protection is True else int(self.value_protection)
+        threshold = self._protection_threshold()
         if not threshold:
             return None
         skip = [c for rule in metadata.constraints if isinstance(rule, (OneHot, FixedCombinations))
                 for c in rule.columns]
-        # its own stream, so that switching protection on or off leaves the model's training draws alone
-        rng = np.random.default_rng(None if self.seed is None else [self.seed, 0x5EED])
-        return ValueProtection.fit(prepared, metadata, threshold=threshold, people=people, rng=rng, skip=skip)
+        return ValueProtection.fit(prepared, metadata, threshold=threshold, people=people,
+                                   rng=self._protection_rng(), skip=skip)
+
+    def _protection_threshold(self) -> int:
+        """The fewest people a category or bound value needs (0: value protection is off)."""
+        return DEFAULT_THRESHOLD if self.value_protection is True else int(self.value_protection)
+
+    def _protection_rng(self) -> np.random.Generator:
+        """Value protection's own stream, so that switching it on or off leaves the training draws alone."""
+        return np.random.default_rng(None if self.seed is None else [self.seed, 0x5EED])
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "metadata_"):

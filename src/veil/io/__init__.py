@@ -52,7 +52,8 @@ def iter_batches(source: str | os.PathLike, *, table: str | None = None, query: 
     the database has one). Each batch is read when asked for; the source is never changed."""
     from .typed import from_arrow, with_text_dtype
 
-    path = None if isinstance(source, str) and "://" in source else os.fspath(source)
+    path = None if isinstance(source, Location) or (isinstance(source, str) and "://" in source) \
+        else os.fspath(source)
     if path is not None and os.path.isdir(path):
         files = sorted(os.path.join(top, name) for top, _, names in os.walk(path) for name in names
                        if name.endswith((".parquet", ".pq")))

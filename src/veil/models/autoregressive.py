@@ -35,7 +35,7 @@ from .nn.distributed import current
 from .nn.dp import DPSGD, functional, noisy_counts, private_options
 from .nn.loop import BestWeights, EarlyStopping, LearningRateDecay, train
 from .nn.rows import RowSource, TokenRows
-from .nn.torch_utils import adam_options, build, draw_inverse_cdf, dropout, make_generator, resolve_device
+from .nn.torch_utils import adam_options, build, draw_inverse_cdf, dropout, make_generator
 
 SAMPLE_CHUNK = 25_000
 #: rows drawn together, column by column (a chunk's activations stay in cache)
@@ -225,9 +225,7 @@ class AutoregressiveModel(TorchModel):
             callbacks: Sequence[Any] = ()) -> AutoregressiveModel:
         p = self.params
         self._check_spans(spans)
-        device = self._prepare(matrix, spans)
-        generator = make_generator(rng, device)
-        self._build(spans, {}, device, generator)
+        device, generator = self._start_fit(matrix, spans, rng)
         tokens = torch.from_numpy(np.rint(matrix).astype(np.int64)).to(device)
         if p["dp"]:
             return self._fit_private(tokens, spans, callbacks)
@@ -241,9 +239,7 @@ class AutoregressiveModel(TorchModel):
         if self.params["dp"]:
             raise InvalidDataError("differential privacy needs the rows in memory (Poisson sampling over all "
                                    "of them); fit without streaming")
-        device = resolve_device(self.params.get("device"))
-        generator = make_generator(rng, device)
-        self._build(spans, {}, device, generator)
+        _, generator = self._start_fit(None, spans, rng)
         return self._fit_rows(rows, spans, generator, callbacks)
 
     @staticmethod

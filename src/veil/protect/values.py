@@ -225,13 +225,21 @@ class Extremes:
 
     def update(self, values: pd.Series) -> None:
         keys = _order_keys(values, self.kind, self.datetime_format)
-        present = ~np.isnan(keys)
-        self.present += int(present.sum())
-        batch = pd.DataFrame({"key": keys[present], "value": values[present].to_numpy(dtype=object)})
-        both = pd.concat([self.low, batch], ignore_index=True) if len(self.low) else batch
-        self.low = both.sort_values("key", kind="stable").head(self.keep).reset_index(drop=True)
-        both = pd.concat([self.high, batch], ignore_index=True) if len(self.high) else batch
-        self.high = both.sort_values("key", kind="stable", ascending=False).head(self.keep).reset_index(drop=True)
+        present = np.flatnonzero(~np.isnan(keys))
+        self.present += len(present)
+        self.low = self._merge(self.low, values, keys, present, ascending=True)
+        self.high = self._merge(self.high, values, keys, present, ascending=False)
+
+    def _merge(self, kept: pd.DataFrame, values: pd.Series, keys: np.ndarray, present: np.ndarray, *,
+               ascending: bool) -> pd.DataFrame:
+        """``kept`` and the batch's candidates (every value up to its keep-th key, ties included, in row
+        order), the first ``keep`` of them by key (ties in order of arrival)."""
+        signed = keys[present] if ascending else -keys[present]
+        if len(signed) > self.keep:
+            present = present[signed <= np.partition(signed, self.keep - 1)[self.keep - 1]]
+        batch = pd.DataFrame({"key": keys[present], "value": values.iloc[present].to_numpy(dtype=object)})
+        both = pd.concat([kept, batch], ignore_index=True) if len(kept) else batch
+        return both.sort_values("key", kind="stable", ascending=ascending).head(self.keep).reset_index(drop=True)
 
     def bounds(self, column: Column, k: int) -> _Bounds:
         """The k-th smallest and k-th largest values (the middle one when fewer than 2k are present)."""

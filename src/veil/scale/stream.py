@@ -82,6 +82,11 @@ class Scan:
         for name, extremes in self.extremes.items():
             extremes.update(prepared[name])
         keys = self.rng.random(len(raw))
+        if len(self._keys) == self.sample_rows:  # full: only rows whose key beats the largest kept can enter
+            enter = keys < self._keys.max()
+            if not enter.any():
+                return
+            raw, keys = raw[enter], keys[enter]
         sample = raw if self.sample is None else pd.concat([self.sample, raw], ignore_index=True)
         keys = np.concatenate([self._keys, keys])
         if len(keys) > self.sample_rows:
@@ -174,9 +179,8 @@ def fit_streaming(synthesizer: Any, source: str | os.PathLike | Iterable[pd.Data
                   batch_rows: int = 100_000, callbacks: Sequence[Any] = (), log: Any = None) -> Any:
     """Fit ``synthesizer`` (an :class:`~veil.AutoregressiveSynthesizer`) on ``source`` without holding it in
     memory (see the module docstring). ``source`` is a Parquet file or folder, a database (with ``table``
-    or ``query``), or an iterable of DataFrames that can be read twice (a list, or a callable's result
-    is not enough: pass a path). Shards go to a temporary folder under ``work_dir`` (default: the system's
-    temporary folder), removed at the end."""
+    or ``query``), or a list of DataFrames (it is read twice). Shards go to a temporary folder under
+    ``work_dir`` (default: the system's temporary folder), removed at the end."""
     from ..io import iter_batches
     from ..pii.policies import prepare_learned
     from ..sample.resynthesis import ColumnResynthesizer
@@ -207,7 +211,7 @@ def fit_streaming(synthesizer: Any, source: str | os.PathLike | Iterable[pd.Data
         if first:
             metadata = synthesizer.metadata if synthesizer.metadata is not None else Metadata.detect(raw)
             _check_streamable(metadata)
-            threshold = _threshold(synthesizer)
+            threshold = synthesizer._protection_threshold()
             scan = Scan(metadata, sample_rows=sample_rows, keep_extremes=(threshold or DEFAULT_THRESHOLD) + JITTER,
                         rng=np.random.default_rng(None if synthesizer.seed is None else [synthesizer.seed, 0x5CA7]))
             first = False
@@ -220,8 +224,8 @@ def fit_streaming(synthesizer: Any, source: str | os.PathLike | Iterable[pd.Data
     if not learned:
         raise InvalidDataError("no column is learned (every one is dropped, faked or an id): nothing to stream; "
                                "fit in memory")
-    protection = _protection(synthesizer, metadata, scan)
     sample = prepare_learned(scan.sample, metadata)
+    protection = _protection(synthesizer, metadata, scan, sample)
     if protection is not None:
         sample = protection.protect(sample)
     encoder = synthesizer._make_encoder(metadata)
@@ -274,28 +278,18 @@ def _check_streamable(metadata: Metadata) -> None:
                                     "constraints")
 
 
-def _threshold(synthesizer: Any) -> int:
-    protection = synthesizer.value_protection
-    return DEFAULT_THRESHOLD if protection is True else int(protection)
-
-
-def _protection(synthesizer: Any, metadata: Metadata, scan: Scan) -> ValueProtection | None:
-    threshold = _threshold(synthesizer)
+def _protection(synthesizer: Any, metadata: Metadata, scan: Scan, sample: pd.DataFrame) -> ValueProtection | None:
+    """Value protection decided on the scan's exact statistics (``sample``: the prepared sample)."""
+    threshold = synthesizer._protection_threshold()
     if not threshold:
         return None
-    rng = np.random.default_rng(None if synthesizer.seed is None else [synthesizer.seed, 0x5EED])
+    rng = synthesizer._protection_rng()
     if scan.rows <= scan.sample_rows:  # the sample is the whole table
-        from ..pii.policies import prepare_learned
-
-        return ValueProtection.fit(prepare_learned(scan.sample, metadata), metadata, threshold=threshold, rng=rng)
-    counts = {name: c for name, c in scan.counts.items() if c is not None}
-    sampled = {name: _sample_counts(scan.sample[name]) for name, c in scan.counts.items() if c is None}
-    return ValueProtection.from_statistics(metadata, threshold=threshold, rng=rng, counts={**counts, **sampled},
+        return ValueProtection.fit(sample, metadata, threshold=threshold, rng=rng)
+    counts = {name: c if c is not None else sample[name].value_counts(dropna=True)  # too many: the sample's
+              for name, c in scan.counts.items()}
+    return ValueProtection.from_statistics(metadata, threshold=threshold, rng=rng, counts=counts,
                                            extremes=scan.extremes)
-
-
-def _sample_counts(values: pd.Series) -> pd.Series:
-    return values.value_counts(dropna=True)
 
 
 def _protected_counts(counts: Mapping[str, pd.Series | None],

@@ -72,10 +72,11 @@ class TorchModel:
             raise InvalidDataError("the encoded matrix holds NaN or infinite values")
         return current().place(resolve_device(self.params.get("device")))
 
-    def _start_fit(self, matrix: np.ndarray, spans: Sequence[Span], rng: np.random.Generator,
+    def _start_fit(self, matrix: np.ndarray | None, spans: Sequence[Span], rng: np.random.Generator,
                    extra: Mapping[str, Any] | None = None) -> tuple[torch.device, torch.Generator]:
-        """Check the matrix, build the networks on the training device; that device and a generator on it."""
-        device = self._prepare(matrix, spans)
+        """Check the matrix (None: the rows come from elsewhere, such as shards on disk), build the networks
+        on the training device; that device and a generator on it."""
+        device = self._prepare(matrix, spans) if matrix is not None else resolve_device(self.params.get("device"))
         generator = make_generator(rng, device)
         self._build(spans, extra or {}, device, generator)
         return device, generator
